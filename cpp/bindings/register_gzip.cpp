@@ -1,0 +1,90 @@
+#include <mutex>
+
+#include "common.hpp"
+#include "geotfrecord/gzip_stream.hpp"
+
+namespace geotfrecord::bindings {
+namespace {
+
+// Each stream object carries a lock: with the GIL released, two Python threads could otherwise drive it at once.
+struct PyGzipCompressor {
+  explicit PyGzipCompressor(int level) : compressor(level) {}
+  GzipCompressor compressor;
+  std::mutex lock;
+};
+
+struct PyGzipDecompressor {
+  GzipDecompressor decompressor;
+  std::mutex lock;
+};
+
+}  // namespace
+
+void register_gzip(py::module_& m) {
+  py::register_exception<GzipFormatError>(m, "GzipFormatError", PyExc_ValueError);
+  m.def("deflate_library_version", &deflate_library_version);
+
+  m.def(
+      "gzip_compress",
+      [](const py::object& data, int level) {
+        BufferView buf(data);
+        std::vector<uint8_t> out;
+        {
+          MaybeReleaseGil release(buf.size());
+          out = gzip_compress(buf.data(), buf.size(), level);
+        }
+        return to_bytes(out);
+      },
+      py::arg("data"), py::arg("level") = 6, "One complete gzip member holding `data`.");
+
+  py::class_<PyGzipCompressor>(m, "GzipCompressor", "Streaming gzip compressor (zlib-ng).")
+      .def(py::init<int>(), py::arg("level") = 6)
+      .def(
+          "compress",
+          [](PyGzipCompressor& self, const py::object& data) {
+            BufferView buf(data);
+            std::vector<uint8_t> out;
+            {
+              MaybeReleaseGil release(buf.size());
+              std::lock_guard<std::mutex> guard(self.lock);
+              self.compressor.compress(buf.data(), buf.size(), out);
+            }
+            return to_bytes(out);
+          },
+          py::arg("data"))
+      .def("finish",
+           [](PyGzipCompressor& self) {
+             std::vector<uint8_t> out;
+             {
+               py::gil_scoped_release release;
+               std::lock_guard<std::mutex> guard(self.lock);
+               self.compressor.finish(out);
+             }
+             return to_bytes(out);
+           },
+           "End the current gzip member (writes nothing if no data was given since the last one).")
+      .def_property_readonly("member_open", [](PyGzipCompressor& self) { return self.compressor.member_open(); })
+      .def_property_readonly("level", [](PyGzipCompressor& self) { return self.compressor.level(); });
+
+  py::class_<PyGzipDecompressor>(m, "GzipDecompressor", "Streaming decompressor of concatenated gzip members.")
+      .def(py::init<>())
+      .def(
+          "decompress",
+          [](PyGzipDecompressor& self, const py::object& data) {
+            BufferView buf(data);
+            std::vector<uint8_t> out;
+            {
+              MaybeReleaseGil release(buf.size());
+              std::lock_guard<std::mutex> guard(self.lock);
+              self.decompressor.decompress(buf.data(), buf.size(), out);
+            }
+            return to_bytes(out);
+          },
+          py::arg("data"))
+      .def("finish", [](PyGzipDecompressor& self) { self.decompressor.finish(); },
+           "Raise GzipFormatError if the input stopped inside a member.")
+      .def_property_readonly("members", [](PyGzipDecompressor& self) { return self.decompressor.members(); })
+      .def_property_readonly("in_member", [](PyGzipDecompressor& self) { return self.decompressor.in_member(); });
+}
+
+}  // namespace geotfrecord::bindings

@@ -1,0 +1,72 @@
+// Gzip streams on zlib-ng's native API: a streaming compressor that writes gzip members, and a
+// decompressor that reads any number of concatenated members.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace geotfrecord {
+
+// Corrupt or truncated gzip data.
+class GzipFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "zlib-ng 2.3.3"
+std::string deflate_library_version();
+
+// Streams input into gzip members. A member is started by the first byte after construction or after
+// finish(); finish() with no input since then writes nothing, because an empty member followed by more
+// data can make TensorFlow's GZIP reader stop early.
+class GzipCompressor {
+ public:
+  explicit GzipCompressor(int level = 6);
+  ~GzipCompressor();
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+
+  // Appends the compressed form of `data` (possibly nothing yet) to `out`.
+  void compress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out);
+  // Ends the current member, appending its remaining bytes and trailer to `out`.
+  void finish(std::vector<uint8_t>& out);
+  bool member_open() const noexcept { return member_open_; }
+  int level() const noexcept { return level_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  int level_;
+  bool member_open_ = false;
+};
+
+// One complete gzip member of `data` (an empty one if size == 0).
+std::vector<uint8_t> gzip_compress(const uint8_t* data, std::size_t size, int level = 6);
+
+class GzipDecompressor {
+ public:
+  GzipDecompressor();
+  ~GzipDecompressor();
+  GzipDecompressor(const GzipDecompressor&) = delete;
+  GzipDecompressor& operator=(const GzipDecompressor&) = delete;
+
+  // Appends the decompressed bytes of `data` to `out`; members may span calls and follow each other.
+  void decompress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out);
+  // Throws GzipFormatError if the input ended inside a member.
+  void finish() const;
+  bool in_member() const noexcept { return in_member_; }
+  uint64_t members() const noexcept { return members_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  bool in_member_ = false;
+  uint64_t members_ = 0;
+  uint64_t consumed_ = 0;
+};
+
+}  // namespace geotfrecord

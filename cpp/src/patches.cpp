@@ -1,0 +1,1 @@
+// CHW patch extraction for image exports (filled in with the image export).

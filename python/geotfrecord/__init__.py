@@ -1,0 +1,50 @@
+"""geotfrecord: Earth Engine's TFRecord exports, and the way back, on your own machine and fast.
+
+Examples
+--------
+>>> import geotfrecord
+>>> geotfrecord.build_info()["deflate"].startswith("zlib-ng")
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from .errors import CorruptRecordError, DestinationError, GeoTFRecordError, OptionsError
+from .examples import decode_example, decode_sequence_example, encode_example, encode_sequence_example
+from .records import RecordWriter, read_records, write_records
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "CorruptRecordError",
+    "DestinationError",
+    "GeoTFRecordError",
+    "OptionsError",
+    "RecordWriter",
+    "__version__",
+    "build_info",
+    "decode_example",
+    "decode_sequence_example",
+    "encode_example",
+    "encode_sequence_example",
+    "read_records",
+    "write_records",
+]
+
+
+def build_info() -> dict[str, Any]:
+    """What the compiled core was built with and uses at run time.
+
+    Returns a dict with ``version``, ``deflate`` (library and version, e.g. ``"zlib-ng 2.3.3"``),
+    ``deflate_origin`` (installed / source tree / the pinned PyPI sdist), ``crc32c`` (the active
+    backend: ``"sse4.2"``, ``"armv8-crc"`` or the portable fallback) and ``compiler``.
+
+    Examples
+    --------
+    >>> sorted(build_info())
+    ['compiler', 'crc32c', 'deflate', 'deflate_origin', 'version']
+    """
+    return dict(_core.build_info())
