@@ -53,6 +53,19 @@ void RecordParser::check_footer(const uint8_t* data, uint64_t size, const uint8_
 
 void RecordParser::feed(const uint8_t* data, std::size_t size, std::vector<uint8_t>& payload,
                         std::vector<std::size_t>& sizes) {
+  if (error_) std::rethrow_exception(error_);
+  const std::size_t before = sizes.size();
+  try {
+    parse(data, size, payload, sizes);
+  } catch (const RecordFormatError&) {
+    error_ = std::current_exception();
+    pending_.clear();
+    if (sizes.size() == before) throw;
+  }
+}
+
+void RecordParser::parse(const uint8_t* data, std::size_t size, std::vector<uint8_t>& payload,
+                         std::vector<std::size_t>& sizes) {
   // Work on pending_ + data without copying data unless a record straddles the chunk boundary.
   const uint8_t* p = data;
   std::size_t left = size;
@@ -97,6 +110,7 @@ void RecordParser::feed(const uint8_t* data, std::size_t size, std::vector<uint8
 }
 
 void RecordParser::finish() const {
+  if (error_) std::rethrow_exception(error_);
   if (pending_.empty()) return;
   std::string what = describe(records_read_, consumed_) + ": truncated: the data ends ";
   if (pending_.size() < kRecordHeaderSize) {

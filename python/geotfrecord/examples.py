@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 #: What a feature may be given as.
-FeatureValue = Union[np.ndarray, Sequence[Any], bytes, str, int, float]
+FeatureValue = np.ndarray | Sequence[Any] | bytes | str | int | float
 #: What a decoded feature is.
-DecodedValue = Union[np.ndarray, list]
+DecodedValue = np.ndarray | list
 
 # Feature kinds, numbered as the fields of the Feature oneof in feature.proto.
 KIND_NONE = 0

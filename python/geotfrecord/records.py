@@ -54,7 +54,9 @@ class RecordWriter:
     1
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, compressed: bool | None = None, level: int = 6) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, compressed: bool | None = None, level: int = 6
+    ) -> None:
         self.path = os.fspath(path)
         self.compressed = self.path.endswith(GZIP_SUFFIX) if compressed is None else bool(compressed)
         self._compressor = _core.GzipCompressor(level) if self.compressed else None

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,7 +33,8 @@ class RecordParser {
 
   // Appends the complete, CRC-verified records found in `data` (plus what was buffered before) to
   // `records` as (offset, size) pairs into `payload`, which receives their bytes back to back.
-  // Throws RecordFormatError on a bad length or CRC.
+  // On a bad length or CRC, the records before the bad one are still returned and the error is
+  // thrown by the next call (at once if there are none), so a reader sees every good record first.
   void feed(const uint8_t* data, std::size_t size, std::vector<uint8_t>& payload,
             std::vector<std::size_t>& sizes);
 
@@ -43,6 +45,7 @@ class RecordParser {
   uint64_t bytes_consumed() const noexcept { return consumed_; }
 
  private:
+  void parse(const uint8_t* data, std::size_t size, std::vector<uint8_t>& payload, std::vector<std::size_t>& sizes);
   void check_header(const uint8_t* header) const;
   void check_footer(const uint8_t* data, uint64_t size, const uint8_t* footer) const;
 
@@ -50,6 +53,7 @@ class RecordParser {
   uint64_t records_read_ = 0;
   uint64_t consumed_ = 0;             // stream offset of the first byte of pending_
   std::vector<uint8_t> pending_;      // an incomplete record carried over between feeds
+  std::exception_ptr error_;          // sticky: a corrupt stream stays corrupt
 };
 
 }  // namespace geotfrecord
