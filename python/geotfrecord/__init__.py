@@ -14,22 +14,31 @@ from typing import Any
 from . import _core
 from .errors import CorruptRecordError, DestinationError, GeoTFRecordError, OptionsError
 from .examples import decode_example, decode_sequence_example, encode_example, encode_sequence_example
+from .image_export import ExportResult, export_image
+from .mixer import Mixer
+from .options import TFRecordOptions
 from .records import RecordWriter, read_records, write_records
+from .sources import ArrayBand
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "ArrayBand",
     "CorruptRecordError",
     "DestinationError",
+    "ExportResult",
     "GeoTFRecordError",
+    "Mixer",
     "OptionsError",
     "RecordWriter",
+    "TFRecordOptions",
     "__version__",
     "build_info",
     "decode_example",
     "decode_sequence_example",
     "encode_example",
     "encode_sequence_example",
+    "export_image",
     "read_records",
     "write_records",
 ]

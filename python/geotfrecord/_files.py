@@ -89,11 +89,16 @@ class AtomicOutput:
                     fs.makedirs(parent, exist_ok=True)
             self.file = fs.open(self._final, "wb")
 
+    def close(self) -> None:
+        """Close the file without publishing it yet (object stores publish on close)."""
+        if not self.file.closed:
+            self.file.close()
+
     def commit(self) -> None:
         """Close the file and publish it under its final name."""
         if self._committed:
             return
-        self.file.close()
+        self.close()
         if self._temp is not None:
             os.replace(self._temp, self._final)
         self._committed = True

@@ -54,9 +54,7 @@ class RecordWriter:
     1
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, compressed: bool | None = None, level: int = 6
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, compressed: bool | None = None, level: int = 6) -> None:
         self.path = os.fspath(path)
         self.compressed = self.path.endswith(GZIP_SUFFIX) if compressed is None else bool(compressed)
         self._compressor = _core.GzipCompressor(level) if self.compressed else None
@@ -107,9 +105,15 @@ class RecordWriter:
         self._flush_pending()
         self._output.file.flush()
 
-    def close(self) -> None:
-        """Finish the file and move it into place; calling it again does nothing."""
+    def close(self, *, publish: bool = True) -> None:
+        """Finish the file and move it into place; calling it again does nothing.
+
+        With ``publish=False`` the finished file stays under its temporary name until :meth:`publish`,
+        so that a set of files (the shards of one export) can appear together.
+        """
         if self.closed:
+            if publish:
+                self.publish()
             return
         try:
             self._flush_pending()
@@ -119,18 +123,23 @@ class RecordWriter:
                     # No records at all: still a valid (empty) gzip file rather than zero bytes.
                     tail = _core.gzip_compress(b"", self._compressor.level)
                 self._output.file.write(tail)
-            self._output.commit()
+            self._output.close()
+            if publish:
+                self._output.commit()
         except BaseException:
             self._output.abort()
             raise
         finally:
             self.closed = True
 
+    def publish(self) -> None:
+        """Move a closed file to its final name (done by :meth:`close` unless told otherwise)."""
+        self._output.commit()
+
     def abort(self) -> None:
-        """Discard the file being written."""
-        if not self.closed:
-            self.closed = True
-            self._output.abort()
+        """Discard the file being written (or closed but not yet published)."""
+        self.closed = True
+        self._output.abort()
 
     def __enter__(self) -> RecordWriter:
         return self

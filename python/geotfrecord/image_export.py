@@ -1,0 +1,431 @@
+"""Image → TFRecord, with Earth Engine's semantics and file layout.
+
+The flow: options → patch grid → for each row of patches, strips of the image read window by
+window (so memory does not grow with the image) → the core encodes every tile of a strip into
+framed Example (or per-pixel SequenceExample) records → shards rotate at ``maxFileSize`` → the
+mixer is written last, when every shard is in place.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .errors import OptionsError
+from .examples import KIND_BYTES, KIND_FLOAT, KIND_INT64
+from .mixer import Mixer
+from .naming import image_shard_name, mixer_name
+from .options import TFRecordOptions
+from .records import RecordWriter
+from .sources import BandWindow, ImageSource, open_source
+
+__all__ = ["ExportResult", "export_image"]
+
+#: Bytes of strip data one encoding step may hold; wide images are cut into column chunks of tiles.
+STRIP_BUDGET = 64 << 20
+ProgressCallback = Callable[[int, int], None]
+
+_OUTPUT_DTYPES = {
+    KIND_FLOAT: np.dtype(np.float32),
+    KIND_INT64: np.dtype(np.int64),
+    KIND_BYTES: np.dtype(np.uint8),
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    ``files`` are the TFRecord shards in record order; ``mixer`` is None when ``maskedThreshold`` < 1.
+    ``bytes_written`` counts framed bytes before compression.
+    """
+
+    files: tuple[str, ...]
+    mixer: str | None
+    patches_written: int
+    patches_dropped: int
+    total_patches: int
+    records_written: int
+    bytes_written: int
+    options: TFRecordOptions
+
+
+@dataclass(frozen=True)
+class _BandPlan:
+    """How one source band is written."""
+
+    source_index: int
+    name: str
+    kind: int
+    depth: int  # values per pixel written (1 for a scalar band)
+    is_array: bool
+    variable_length: bool  # sequence export of an array band without a tensorDepths entry
+    default: float | int  # defaultValue as this band's values take it
+
+
+def _integer_default(value: float, dtype: np.dtype, band: str) -> int:
+    """defaultValue for an integer band: fractional part dropped, clamped to the type's range."""
+    if math.isnan(value):
+        raise OptionsError("defaultValue", f"NaN cannot be stored in integer band {band!r} ({dtype})")
+    info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
+    hi = 1 if dtype.kind == "b" else info.max
+    if math.isinf(value):
+        return hi if value > 0 else info.min
+    return int(min(max(math.trunc(value), info.min), hi))
+
+
+def _output_kind(dtype: np.dtype, options: TFRecordOptions) -> int:
+    if options.integer_encoding == "float" or dtype.kind == "f":
+        return KIND_FLOAT
+    if dtype.kind in "ub" and dtype.itemsize == 1 and not options.sequence_data:
+        return KIND_BYTES
+    return KIND_INT64
+
+
+def _plan_bands(source: ImageSource, indices: list[int], options: TFRecordOptions) -> list[_BandPlan]:
+    names = [source.band_names[i] for i in indices]
+    for band in options.tensor_depths:
+        if band not in names:
+            raise OptionsError(f"tensorDepths.{band}", f"no band named {band!r} (bands: {', '.join(names)})")
+    plans = []
+    for i in indices:
+        name, dtype, src_depth = source.band_names[i], source.dtypes[i], source.depths[i]
+        if dtype.kind not in "biuf":
+            raise OptionsError(f"image.{name}", f"band type {dtype} cannot be exported (numbers only)")
+        is_array = src_depth is not None
+        if not is_array and name in options.tensor_depths:
+            raise OptionsError(f"tensorDepths.{name}", f"band {name!r} is not an array band")
+        depth_option = options.tensor_depths.get(name)
+        if is_array and depth_option is None and (not options.sequence_data or options.collapse_bands):
+            raise OptionsError(f"tensorDepths.{name}", f"required: {name!r} is an array band")
+        kind = _output_kind(dtype, options)
+        if dtype.kind == "f":
+            default: float | int = float(np.float32(options.default_value)) if kind == KIND_FLOAT else 0
+        else:
+            default = _integer_default(options.default_value, dtype, name)
+        depth = 1 if not is_array else (depth_option or int(src_depth))
+        plans.append(_BandPlan(i, name, kind, depth, is_array, is_array and depth_option is None, default))
+    return plans
+
+
+def _band_values(window: BandWindow, plan: _BandPlan, kind: int) -> np.ndarray:
+    """(depth, rows, cols) in the output type, masked pixels and missing array elements at the default."""
+    values = window.values
+    dtype = _OUTPUT_DTYPES[kind]
+    depth = plan.depth
+    out = np.empty((depth, *values.shape[1:]), dtype=dtype)
+    have = min(depth, values.shape[0])
+    np.copyto(out[:have], values[:have], casting="unsafe")
+    if have < depth:
+        out[have:] = plan.default
+    if plan.is_array and window.lengths is not None and not plan.variable_length:
+        missing = np.arange(depth)[:, None, None] >= window.lengths[None]
+        np.copyto(out, dtype.type(plan.default), where=missing)
+    if window.mask.any():
+        np.copyto(out, dtype.type(plan.default), where=window.mask[None])
+    return out
+
+
+class _ShardWriter:
+    """Appends framed records to ``<prefix>-NNNNN.tfrecord[.gz]`` files, starting a new file when the
+    next record would push the current one past ``max_file_size`` bytes (before compression); a record
+    larger than that gets a file of its own. Files stay under temporary names until :meth:`close`."""
+
+    def __init__(self, prefix: str, options: TFRecordOptions, level: int) -> None:
+        self._prefix = prefix
+        self._options = options
+        self._level = level
+        self._writers: list[RecordWriter] = []
+        self._current: RecordWriter | None = None
+        self._current_bytes = 0
+        self.records = 0
+        self.bytes = 0
+
+    def _rotate(self) -> RecordWriter:
+        if self._current is not None:
+            self._current.close(publish=False)
+        path = image_shard_name(self._prefix, len(self._writers), compressed=self._options.compressed)
+        self._current = RecordWriter(path, compressed=self._options.compressed, level=self._level)
+        self._writers.append(self._current)
+        self._current_bytes = 0
+        return self._current
+
+    def append(self, framed: np.ndarray, sizes: np.ndarray) -> None:
+        limit = self._options.max_file_size
+        start, offset, n = 0, 0, len(sizes)
+        ends = np.cumsum(sizes, dtype=np.uint64)
+        while start < n:
+            writer = self._current
+            room = limit - self._current_bytes if writer is not None else 0
+            base = int(ends[start - 1]) if start else 0
+            fits = int(np.searchsorted(ends[start:], base + max(room, 0), side="right"))
+            if fits == 0:
+                if writer is not None and self._current_bytes > 0:
+                    self._rotate()
+                    continue
+                if writer is None:
+                    self._rotate()
+                    continue
+                fits = 1  # a record larger than maxFileSize: a file of its own
+            stop = start + fits
+            nbytes = int(ends[stop - 1]) - base
+            self._current.write_framed(framed[offset : offset + nbytes], fits)
+            self._current_bytes += nbytes
+            offset += nbytes
+            start = stop
+        self.records += n
+        self.bytes += int(ends[-1]) if n else 0
+
+    def close(self) -> list[str]:
+        """Finish every shard, then publish them all under their final names."""
+        if self._current is not None:
+            self._current.close(publish=False)
+        for w in self._writers:
+            w.publish()
+        return [w.path for w in self._writers]
+
+    def abort(self) -> None:
+        for w in self._writers:
+            w.abort()
+
+
+def _resolve_options(
+    format_options: Mapping[str, Any] | TFRecordOptions | None, keywords: dict[str, Any]
+) -> TFRecordOptions:
+    given = {k: v for k, v in keywords.items() if v is not None}
+    if format_options is None:
+        if "patch_dimensions" not in given:
+            raise OptionsError("patchDimensions", "required (patch_dimensions=(width, height))")
+        return TFRecordOptions(**given)
+    if given:
+        raise OptionsError(next(iter(given)), "give the options either as format_options or as keywords, not both")
+    if isinstance(format_options, TFRecordOptions):
+        return format_options
+    return TFRecordOptions.from_any(format_options)
+
+
+def export_image(
+    image: Any,
+    prefix: str | os.PathLike[str],
+    *,
+    patch_dimensions: tuple[int, int] | None = None,
+    kernel_size: tuple[int, int] | None = None,
+    compressed: bool | None = None,
+    max_file_size: int | None = None,
+    default_value: float | None = None,
+    tensor_depths: Mapping[str, int] | None = None,
+    sequence_data: bool | None = None,
+    collapse_bands: bool | None = None,
+    masked_threshold: float | None = None,
+    integer_encoding: str | None = None,
+    format_options: Mapping[str, Any] | TFRecordOptions | None = None,
+    bands: Sequence[str] | None = None,
+    band_names: Sequence[str] | None = None,
+    mask: Any = None,
+    nodata: float | None = None,
+    crs: Any = None,
+    transform: Any = None,
+    gzip_level: int = 6,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """Export an image to TFRecord files exactly as Earth Engine's ``Export.image`` does.
+
+    Parameters
+    ----------
+    image
+        A numpy array (bands, rows, cols), a mapping of band name to array or
+        :class:`~geotfrecord.ArrayBand`, a GeoTIFF/COG path or URL, an open rasterio dataset, or an
+        xarray DataArray/Dataset (georeferenced the rioxarray way).
+    prefix
+        Output prefix, local or an fsspec URL: shards are ``<prefix>-00000.tfrecord.gz`` … and the
+        mixer ``<prefix>-mixer.json`` (no hyphen after a prefix ending in ``/``).
+    patch_dimensions, kernel_size, compressed, max_file_size, default_value, tensor_depths,
+    sequence_data, collapse_bands, masked_threshold
+        Earth Engine's ``formatOptions`` (see :class:`~geotfrecord.options.TFRecordOptions`).
+        ``maskedThreshold`` compares the fraction of the tile's pixels (buffer included) where any
+        exported band is masked.
+    integer_encoding
+        ``"float"`` (default, Earth Engine's documented coercion of every number to float) or
+        ``"native"``: uint8 bands as one raw byte string per band, other integer bands as int64 lists.
+    format_options
+        Instead of keywords: a dict in either Earth Engine spelling (ee.batch ``formatOptions`` or
+        REST ``TfRecordImageExportOptions``), or a ``TFRecordOptions``.
+    bands
+        Names of the bands to export, in order (default: all, in the image's order).
+    band_names, mask, nodata, crs, transform
+        Describe a numpy input (``mask`` True where masked); ``crs``/``transform`` also override a file's.
+    gzip_level
+        Compression level (1-9) when compressing.
+    threads
+        Threads for encoding (default: all cores).
+    progress
+        Called as ``progress(patches_done, total_patches)`` after each strip.
+
+    Returns
+    -------
+    ExportResult
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> out = tempfile.mkdtemp() + "/scene"
+    >>> image = np.random.rand(3, 100, 130).astype(np.float32)
+    >>> result = export_image(image, out, patch_dimensions=(32, 32), kernel_size=(8, 8))
+    >>> result.total_patches, result.patches_written, [os.path.basename(f) for f in result.files]
+    (12, 12, ['scene-00000.tfrecord.gz'])
+    """
+    options = _resolve_options(
+        format_options,
+        {
+            "patch_dimensions": patch_dimensions,
+            "kernel_size": kernel_size,
+            "compressed": compressed,
+            "max_file_size": max_file_size,
+            "default_value": default_value,
+            "tensor_depths": tensor_depths,
+            "sequence_data": sequence_data,
+            "collapse_bands": collapse_bands,
+            "masked_threshold": masked_threshold,
+            "integer_encoding": integer_encoding,
+        },
+    )
+    if not (isinstance(gzip_level, int) and 0 <= gzip_level <= 9):
+        raise OptionsError("gzip_level", f"must be an integer 0-9, got {gzip_level!r}")
+    source = open_source(image, band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform)
+    try:
+        return _export(source, os.fspath(prefix), options, bands, gzip_level, threads or os.cpu_count() or 1, progress)
+    finally:
+        if source is not image:
+            source.close()
+
+
+def _select_bands(source: ImageSource, bands: Sequence[str] | None) -> list[int]:
+    if bands is None:
+        return list(range(len(source.band_names)))
+    if isinstance(bands, str):
+        bands = [bands]
+    indices = []
+    for name in bands:
+        if name not in source.band_names:
+            raise OptionsError("bands", f"no band named {name!r} (bands: {', '.join(source.band_names)})")
+        indices.append(source.band_names.index(name))
+    if not indices:
+        raise OptionsError("bands", "at least one band is needed")
+    return indices
+
+
+def _export(
+    source: ImageSource,
+    prefix: str,
+    options: TFRecordOptions,
+    bands: Sequence[str] | None,
+    level: int,
+    threads: int,
+    progress: ProgressCallback | None,
+) -> ExportResult:
+    plans = _plan_bands(source, _select_bands(source, bands), options)
+    (pw, ph), (mx, my) = options.patch_dimensions, options.margin
+    tw, th = options.tile_dimensions
+    per_row, rows = source.width // pw, source.height // ph
+    if per_row == 0 or rows == 0:
+        raise OptionsError(
+            "patchDimensions",
+            f"a {pw} x {ph} patch does not fit the {source.width} x {source.height} image: no patch to export",
+        )
+    total = per_row * rows
+    collapsed_kind = max((p.kind for p in plans), key=[KIND_BYTES, KIND_INT64, KIND_FLOAT].index)
+    bytes_per_tile_column = th * pw * sum(p.depth * (8 + source.dtypes[p.source_index].itemsize) for p in plans)
+    tiles_per_chunk = max(1, min(per_row, STRIP_BUDGET // max(1, bytes_per_tile_column)))
+    shards = _ShardWriter(prefix, options, level)
+    written = dropped = done = 0
+    try:
+        for r in range(rows):
+            for c0 in range(0, per_row, tiles_per_chunk):
+                c1 = min(per_row, c0 + tiles_per_chunk)
+                windows = source.read(
+                    r * ph - my,
+                    (r + 1) * ph + my,
+                    c0 * pw - mx,
+                    c1 * pw + mx,
+                    [p.source_index for p in plans],
+                )
+                offsets = [(c - c0) * pw for c in range(c0, c1)]
+                keep = _tiles_within_threshold(windows, offsets, tw, options.masked_threshold)
+                kept = [o for o, k in zip(offsets, keep, strict=True) if k]
+                written += len(kept)
+                dropped += len(offsets) - len(kept)
+                if kept:
+                    framed, sizes = _encode(windows, plans, options, collapsed_kind, tw, kept, threads)
+                    shards.append(framed, sizes)
+                done += len(offsets)
+                if progress is not None:
+                    progress(done, total)
+        files = shards.close()
+    except BaseException:
+        shards.abort()
+        raise
+    mixer_path = None
+    if options.masked_threshold == 1.0:
+        mixer_path = mixer_name(prefix)
+        Mixer(source.crs, source.transform, (pw, ph), per_row, total).write(mixer_path)
+    return ExportResult(tuple(files), mixer_path, written, dropped, total, shards.records, shards.bytes, options)
+
+
+def _tiles_within_threshold(
+    windows: list[BandWindow], offsets: list[int], tile_width: int, threshold: float
+) -> list[bool]:
+    """Whether each tile's fraction of masked pixels (masked in any band) is at most ``threshold``."""
+    if threshold >= 1.0:
+        return [True] * len(offsets)
+    masked = np.zeros(windows[0].mask.shape, dtype=bool)
+    for w in windows:
+        masked |= w.mask
+    per_column = np.concatenate([[0], np.cumsum(masked.sum(axis=0, dtype=np.int64))])
+    pixels = masked.shape[0] * tile_width
+    return [(per_column[o + tile_width] - per_column[o]) / pixels <= threshold for o in offsets]
+
+
+def _sequence_lengths(window: BandWindow, plan: _BandPlan) -> np.ndarray | None:
+    """Valid elements per pixel of a variable-length array band; masked pixels keep the full depth
+    (of default values), like masked pixels everywhere else."""
+    if not plan.variable_length or window.lengths is None:
+        return None
+    return np.where(window.mask, plan.depth, np.minimum(window.lengths, plan.depth)).astype(np.int32)
+
+
+def _encode(
+    windows: list[BandWindow],
+    plans: list[_BandPlan],
+    options: TFRecordOptions,
+    collapsed_kind: int,
+    tile_width: int,
+    offsets: list[int],
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    if options.collapse_bands:
+        stacked = np.concatenate([_band_values(w, p, collapsed_kind) for w, p in zip(windows, plans, strict=True)])
+        name = plans[0].name
+        if options.sequence_data:
+            return _core.encode_pixel_sequences(
+                [], [(name, collapsed_kind, stacked, None)], tile_width, offsets, threads
+            )
+        return _core.encode_tile_examples([(name, collapsed_kind, stacked)], tile_width, offsets, threads)
+    if options.sequence_data:
+        context = [
+            (p.name, p.kind, _band_values(w, p, p.kind)) for w, p in zip(windows, plans, strict=True) if not p.is_array
+        ]
+        sequence = [
+            (p.name, p.kind, _band_values(w, p, p.kind), _sequence_lengths(w, p))
+            for w, p in zip(windows, plans, strict=True)
+            if p.is_array
+        ]
+        return _core.encode_pixel_sequences(context, sequence, tile_width, offsets, threads)
+    strip = [(p.name, p.kind, _band_values(w, p, p.kind)) for w, p in zip(windows, plans, strict=True)]
+    return _core.encode_tile_examples(strip, tile_width, offsets, threads)
