@@ -47,9 +47,7 @@ def test_tensorflow_parses_our_example(tf):
 
 def test_special_floats_survive_bit_exactly(tf):
     values = np.array([np.nan, np.inf, -np.inf, -0.0, 1e-45, 3.4028235e38], dtype=np.float32)
-    parsed = tf.io.parse_single_example(
-        encode_example({"v": values}), {"v": tf.io.FixedLenFeature([6], tf.float32)}
-    )
+    parsed = tf.io.parse_single_example(encode_example({"v": values}), {"v": tf.io.FixedLenFeature([6], tf.float32)})
     assert parsed["v"].numpy().tobytes() == values.tobytes()
     assert decode_example(encode_example({"v": values}))["v"].tobytes() == values.tobytes()
 
@@ -119,9 +117,7 @@ def test_malformed_examples_raise_value_error(bad):
 
 def test_type_inference_and_errors():
     decoded = decode_example(
-        encode_example(
-            {"f64": np.arange(3.0), "u8": np.arange(3, dtype=np.uint8), "bool": [True], "s": "é", "x": 2.5}
-        )
+        encode_example({"f64": np.arange(3.0), "u8": np.arange(3, dtype=np.uint8), "bool": [True], "s": "é", "x": 2.5})
     )
     assert decoded["f64"].dtype == np.float32
     assert decoded["u8"].dtype == np.int64
@@ -137,9 +133,7 @@ def test_type_inference_and_errors():
 
 
 feature_values = st.one_of(
-    hnp.arrays(
-        np.float32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=6), elements=st.floats(width=32)
-    ),
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=6), elements=st.floats(width=32)),
     hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=6)),
     st.lists(st.binary(max_size=20), min_size=1, max_size=4),
 )
@@ -175,9 +169,7 @@ def test_tensorflow_parses_our_sequence_example(tf):
     )
     assert context["elevation"].numpy().tolist() == [120.5]
     assert context["id"].numpy().tolist() == [7]
-    np.testing.assert_allclose(
-        lists["ndvi"].numpy(), np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], np.float32)
-    )
+    np.testing.assert_allclose(lists["ndvi"].numpy(), np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], np.float32))
     assert lists["cls"].numpy().ravel().tolist() == [1, 2, -3]
 
 
@@ -198,9 +190,7 @@ def test_we_decode_tensorflow_sequence_examples(tf):
         hnp.arrays(np.float32, st.integers(0, 4), elements=st.floats(width=32)),
         max_size=3,
     ),
-    st.dictionaries(
-        st.text(max_size=5), st.lists(hnp.arrays(np.int64, st.integers(0, 3)), max_size=4), max_size=3
-    ),
+    st.dictionaries(st.text(max_size=5), st.lists(hnp.arrays(np.int64, st.integers(0, 3)), max_size=4), max_size=3),
 )
 def test_sequence_round_trip_property(context, lists):
     got_context, got_lists = decode_sequence_example(encode_sequence_example(context, lists))
