@@ -137,8 +137,9 @@ class _ShardWriter:
     next record would push the current one past ``max_file_size`` bytes (before compression); a record
     larger than that gets a file of its own. Files stay under temporary names until :meth:`close`."""
 
-    def __init__(self, prefix: str, options: TFRecordOptions, level: int) -> None:
+    def __init__(self, prefix: str, options: TFRecordOptions, level: int, threads: int) -> None:
         self._prefix = prefix
+        self._threads = threads
         self._options = options
         self._level = level
         self._writers: list[RecordWriter] = []
@@ -151,7 +152,9 @@ class _ShardWriter:
         if self._current is not None:
             self._current.close(publish=False)
         path = image_shard_name(self._prefix, len(self._writers), compressed=self._options.compressed)
-        self._current = RecordWriter(path, compressed=self._options.compressed, level=self._level)
+        self._current = RecordWriter(
+            path, compressed=self._options.compressed, level=self._level, threads=self._threads
+        )
         self._writers.append(self._current)
         self._current_bytes = 0
         return self._current
@@ -343,7 +346,7 @@ def _export(
     collapsed_kind = max((p.kind for p in plans), key=[KIND_BYTES, KIND_INT64, KIND_FLOAT].index)
     bytes_per_tile_column = th * pw * sum(p.depth * (8 + source.dtypes[p.source_index].itemsize) for p in plans)
     tiles_per_chunk = max(1, min(per_row, STRIP_BUDGET // max(1, bytes_per_tile_column)))
-    shards = _ShardWriter(prefix, options, level)
+    shards = _ShardWriter(prefix, options, level, threads)
     written = dropped = done = 0
     try:
         for r in range(rows):

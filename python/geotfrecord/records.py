@@ -15,7 +15,9 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from . import _core
@@ -32,6 +34,74 @@ GZIP_SUFFIX = ".gz"
 READ_CHUNK = 4 << 20
 #: Records are framed and written in batches of about this many bytes.
 WRITE_BATCH = 4 << 20
+#: Gzip files are written as independent members of this many uncompressed bytes (the last one
+#: shorter, never empty), deflated in parallel. TensorFlow's GZIP reader and Python's gzip read
+#: concatenated members as one stream; the member boundaries do not depend on the thread count.
+GZIP_MEMBER_SIZE = 4 << 20
+
+
+class _MemberCompressor:
+    """Cuts the stream into GZIP_MEMBER_SIZE chunks, deflates each as a gzip member on worker
+    threads (the core releases the GIL) and writes the members in stream order."""
+
+    def __init__(self, write: Callable[[bytes], None], level: int, threads: int) -> None:
+        self._write = write
+        self._level = level
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="geotfrecord-gzip") if threads > 1 else None
+        self._inflight: deque[Future[bytes]] = deque()
+        self._max_inflight = 2 * threads
+        self._carry = bytearray()
+        self.bytes_out = 0
+        _core.GzipCompressor(level)  # validates the level now rather than in a worker
+
+    def feed(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        if self._carry:
+            take = min(len(view), GZIP_MEMBER_SIZE - len(self._carry))
+            self._carry += view[:take]
+            view = view[take:]
+            if len(self._carry) == GZIP_MEMBER_SIZE:
+                self._submit(bytes(self._carry))
+                self._carry.clear()
+        while len(view) >= GZIP_MEMBER_SIZE:
+            self._submit(view[:GZIP_MEMBER_SIZE])  # no copy: the view keeps the caller's buffer alive
+            view = view[GZIP_MEMBER_SIZE:]
+        if len(view):
+            self._carry += view
+
+    def _submit(self, chunk: Any) -> None:
+        if self._pool is None:
+            self._emit(_core.gzip_compress(chunk, self._level))
+            return
+        self._inflight.append(self._pool.submit(_core.gzip_compress, chunk, self._level))
+        while len(self._inflight) > self._max_inflight:
+            self._emit(self._inflight.popleft().result())
+
+    def _emit(self, member: bytes) -> None:
+        self._write(member)
+        self.bytes_out += len(member)
+
+    def flush(self) -> None:
+        """End the current member (if it holds anything) and write every member so far."""
+        if self._carry:
+            self._submit(bytes(self._carry))
+            self._carry.clear()
+        while self._inflight:
+            self._emit(self._inflight.popleft().result())
+
+    def finish(self) -> None:
+        self.flush()
+        if not self.bytes_out:
+            # No records at all: still a valid (empty) gzip file rather than zero bytes.
+            self._emit(_core.gzip_compress(b"", self._level))
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            for future in self._inflight:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 class RecordWriter:
@@ -45,6 +115,8 @@ class RecordWriter:
         Gzip the file. ``None`` (the default) compresses when ``path`` ends in ``.gz``.
     level
         Gzip level, 0-9.
+    threads
+        Threads deflating in parallel (default: all cores); the bytes written do not depend on it.
 
     Examples
     --------
@@ -54,14 +126,28 @@ class RecordWriter:
     1
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, compressed: bool | None = None, level: int = 6) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compressed: bool | None = None,
+        level: int = 6,
+        threads: int | None = None,
+    ) -> None:
         self.path = os.fspath(path)
         self.compressed = self.path.endswith(GZIP_SUFFIX) if compressed is None else bool(compressed)
-        self._compressor = _core.GzipCompressor(level) if self.compressed else None
         self._output = AtomicOutput(self.path)
+        try:
+            self._gzip = (
+                _MemberCompressor(self._output.file.write, level, threads or os.cpu_count() or 1)
+                if self.compressed
+                else None
+            )
+        except BaseException:
+            self._output.abort()
+            raise
         self._pending: list[bytes] = []
         self._pending_bytes = 0
-        self._bytes_out = 0
         self.records_written = 0
         self.bytes_written = 0  # framed bytes, before compression
         self.closed = False
@@ -93,16 +179,17 @@ class RecordWriter:
             self._emit(framed)
 
     def _emit(self, framed: Any) -> None:
-        size = memoryview(framed).nbytes
-        self.bytes_written += size
-        data = self._compressor.compress(framed) if self._compressor is not None else framed
-        if len(data):
-            self._output.file.write(data)
-            self._bytes_out += len(data)
+        self.bytes_written += memoryview(framed).nbytes
+        if self._gzip is not None:
+            self._gzip.feed(framed)
+        else:
+            self._output.file.write(framed)
 
     def flush(self) -> None:
-        """Push buffered records through the compressor to the file (does not end the gzip member)."""
+        """Write everything buffered to the file (with gzip, this ends the current member)."""
         self._flush_pending()
+        if self._gzip is not None:
+            self._gzip.flush()
         self._output.file.flush()
 
     def close(self, *, publish: bool = True) -> None:
@@ -117,12 +204,8 @@ class RecordWriter:
             return
         try:
             self._flush_pending()
-            if self._compressor is not None:
-                tail = self._compressor.finish()
-                if not self._bytes_out and not tail:
-                    # No records at all: still a valid (empty) gzip file rather than zero bytes.
-                    tail = _core.gzip_compress(b"", self._compressor.level)
-                self._output.file.write(tail)
+            if self._gzip is not None:
+                self._gzip.finish()
             self._output.close()
             if publish:
                 self._output.commit()
@@ -139,6 +222,8 @@ class RecordWriter:
     def abort(self) -> None:
         """Discard the file being written (or closed but not yet published)."""
         self.closed = True
+        if self._gzip is not None:
+            self._gzip.shutdown()
         self._output.abort()
 
     def __enter__(self) -> RecordWriter:
@@ -157,6 +242,7 @@ def write_records(
     *,
     compressed: bool | None = None,
     level: int = 6,
+    threads: int | None = None,
 ) -> int:
     """Write ``records`` to one TFRecord file and return how many were written.
 
@@ -168,7 +254,7 @@ def write_records(
     >>> write_records("/tmp/two.tfrecord", [b"a", b"b"])
     2
     """
-    with RecordWriter(path, compressed=compressed, level=level) as writer:
+    with RecordWriter(path, compressed=compressed, level=level, threads=threads) as writer:
         writer.write_many(records)
     return writer.records_written
 

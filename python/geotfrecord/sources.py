@@ -199,8 +199,17 @@ class RasterioSource(ImageSource):
     """A GeoTIFF / COG (any GDAL raster) read window by window with rasterio."""
 
     def __init__(self, dataset: Any, *, owned: bool) -> None:
+        import rasterio
+
         self._ds = dataset
         self._owned = owned
+        # GDAL's block cache defaults to 5% of RAM, which alone would make memory grow with the image.
+        # Strips are read top to bottom, so about two rows of blocks is all the cache needs to hold.
+        block_rows = max(h for h, _ in dataset.block_shapes) if dataset.count else 256
+        row_bytes = dataset.width * block_rows * sum(np.dtype(d).itemsize for d in dataset.dtypes)
+        cache = int(min(max(2 * row_bytes, 32 << 20), 256 << 20))
+        self._env = rasterio.Env(GDAL_CACHEMAX=cache)
+        self._env.__enter__()
         self.height, self.width = dataset.height, dataset.width
         self.band_names = [d or f"b{i + 1}" for i, d in enumerate(dataset.descriptions)]
         self.dtypes = [np.dtype(d) for d in dataset.dtypes]
@@ -219,6 +228,9 @@ class RasterioSource(ImageSource):
     def close(self) -> None:
         if self._owned:
             self._ds.close()
+        if self._env is not None:
+            self._env.__exit__(None, None, None)
+            self._env = None
 
 
 class XarraySource(ImageSource):
