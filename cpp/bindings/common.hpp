@@ -2,11 +2,15 @@
 // released for the heavy part.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
+
+#include "geotfrecord/record_writer.hpp"
 
 namespace geotfrecord::bindings {
 
@@ -71,6 +75,18 @@ py::bytes make_bytes(std::size_t size, Fill&& fill) {
 
 inline py::bytes to_bytes(const std::vector<uint8_t>& v) {
   return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+// (uint8 array of framed records, uint64 array of their sizes), handed to numpy without a copy: the
+// capsules free the buffers with the arrays.
+inline py::tuple records_to_python(EncodedRecords&& encoded) {
+  // Hand the buffers to numpy without copying; the capsule frees them with the arrays.
+  auto* bytes = new std::vector<uint8_t>(std::move(encoded.bytes));
+  auto* sizes = new std::vector<uint64_t>(std::move(encoded.sizes));
+  py::capsule free_bytes(bytes, [](void* p) { delete static_cast<std::vector<uint8_t>*>(p); });
+  py::capsule free_sizes(sizes, [](void* p) { delete static_cast<std::vector<uint64_t>*>(p); });
+  return py::make_tuple(py::array_t<uint8_t>({bytes->size()}, {1}, bytes->data(), free_bytes),
+                        py::array_t<uint64_t>({sizes->size()}, {8}, sizes->data(), free_sizes));
 }
 
 void register_crc32c(py::module_& m);

@@ -105,6 +105,68 @@ py::dict to_python(const DecodedFeatures& features) {
 
 void register_example(py::module_& m) {
   m.def(
+      "encode_row_examples",
+      [](const py::sequence& columns, std::size_t rows, unsigned threads) {
+        Borrowed owned;
+        std::vector<ColumnRef> refs;
+        for (const auto& item : columns) {
+          auto t = item.cast<py::tuple>();
+          if (t.size() != 3) throw py::value_error("columns are (name, kind, values) tuples");
+          owned.names.push_back(t[0].cast<std::string>());
+          ColumnRef c;
+          c.name = owned.names.back();
+          const int kind = t[1].cast<int>();
+          auto need_rows = [&](py::ssize_t n, const char* what) {
+            if (static_cast<std::size_t>(n) != rows) {
+              throw py::value_error("column '" + owned.names.back() + "': " + what + " has " + std::to_string(n) +
+                                    " rows, expected " + std::to_string(rows));
+            }
+          };
+          if (kind == static_cast<int>(FeatureKind::float_list) || kind == static_cast<int>(FeatureKind::int64_list)) {
+            const bool is_float = kind == static_cast<int>(FeatureKind::float_list);
+            py::array a = is_float ? py::array(FloatArray::ensure(t[2])) : py::array(IntArray::ensure(t[2]));
+            if (!a) throw py::error_already_set();
+            if (a.ndim() != 2) throw py::value_error("column '" + owned.names.back() + "': values must be 2-D (rows, width)");
+            need_rows(a.shape(0), "values");
+            c.kind = static_cast<FeatureKind>(kind);
+            c.width = static_cast<std::size_t>(a.shape(1));
+            if (is_float) {
+              owned.floats.push_back(FloatArray::ensure(a));
+              c.floats = owned.floats.back().data();
+            } else {
+              owned.ints.push_back(IntArray::ensure(a));
+              c.ints = owned.ints.back().data();
+            }
+          } else if (kind == static_cast<int>(FeatureKind::bytes_list)) {
+            auto pair = t[2].cast<py::tuple>();
+            if (pair.size() != 2) throw py::value_error("a bytes column's values are (data, offsets)");
+            owned.buffers.emplace_back(pair[0]);
+            owned.ints.push_back(IntArray::ensure(pair[1]));
+            if (!owned.ints.back()) throw py::error_already_set();
+            need_rows(owned.ints.back().size() - 1, "offsets");
+            const auto& offsets = owned.ints.back();
+            if (offsets.size() > 0 && static_cast<std::size_t>(offsets.data()[offsets.size() - 1]) > owned.buffers.back().size()) {
+              throw py::value_error("column '" + owned.names.back() + "': offsets run past the data");
+            }
+            c.kind = FeatureKind::bytes_list;
+            c.bytes = owned.buffers.back().data();
+            c.offsets = offsets.data();
+          } else {
+            throw py::value_error("column '" + owned.names.back() + "': unknown kind " + std::to_string(kind));
+          }
+          refs.push_back(c);
+        }
+        EncodedRecords encoded;
+        {
+          py::gil_scoped_release release;  // every array read is owned by `owned`
+          encoded = encode_row_examples(refs, rows, threads);
+        }
+        return records_to_python(std::move(encoded));
+      },
+      py::arg("columns"), py::arg("rows"), py::arg("threads") = 1,
+      "Encode one framed tf.train.Example per table row; returns (uint8 bytes, uint64 framed sizes).");
+
+  m.def(
       "encode_example",
       [](const py::sequence& items) {
         Borrowed owned;

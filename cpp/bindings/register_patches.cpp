@@ -65,16 +65,6 @@ struct StripArgs {
   }
 };
 
-py::tuple to_python(EncodedRecords&& encoded) {
-  // Hand the buffers to numpy without copying; the capsule frees them with the arrays.
-  auto* bytes = new std::vector<uint8_t>(std::move(encoded.bytes));
-  auto* sizes = new std::vector<uint64_t>(std::move(encoded.sizes));
-  py::capsule free_bytes(bytes, [](void* p) { delete static_cast<std::vector<uint8_t>*>(p); });
-  py::capsule free_sizes(sizes, [](void* p) { delete static_cast<std::vector<uint64_t>*>(p); });
-  return py::make_tuple(py::array_t<uint8_t>({bytes->size()}, {1}, bytes->data(), free_bytes),
-                        py::array_t<uint64_t>({sizes->size()}, {8}, sizes->data(), free_sizes));
-}
-
 std::vector<std::size_t> offsets_of(const py::sequence& cols) {
   std::vector<std::size_t> out;
   out.reserve(cols.size());
@@ -102,7 +92,7 @@ void register_patches(py::module_& m) {
           py::gil_scoped_release release;  // every array the core reads is owned by `args`
           encoded = encode_tile_examples(args.bands, args.shape, cols, threads);
         }
-        return to_python(std::move(encoded));
+        return records_to_python(std::move(encoded));
       },
       py::arg("bands"), py::arg("tile_width"), py::arg("col_offsets"), py::arg("threads") = 1,
       "Encode the tiles of a strip as framed tf.train.Example records; returns (uint8 bytes, uint64 framed sizes).");
@@ -127,7 +117,7 @@ void register_patches(py::module_& m) {
           py::gil_scoped_release release;
           encoded = encode_pixel_sequences(ctx.bands, seq.bands, shape, cols, threads);
         }
-        return to_python(std::move(encoded));
+        return records_to_python(std::move(encoded));
       },
       py::arg("context"), py::arg("sequence"), py::arg("tile_width"), py::arg("col_offsets"), py::arg("threads") = 1,
       "Encode one framed tf.train.SequenceExample per pixel of each tile; returns (uint8 bytes, uint64 framed sizes).");

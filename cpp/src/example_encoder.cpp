@@ -1,8 +1,11 @@
 #include "geotfrecord/example_encoder.hpp"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "geotfrecord/protobuf_wire.hpp"
+#include "parallel.hpp"
 
 namespace geotfrecord {
 namespace {
@@ -161,6 +164,62 @@ std::vector<uint8_t> encode_sequence_example(const std::vector<FeatureRef>& cont
   std::vector<uint8_t> out(sequence_example_size(context, feature_lists));
   write_sequence_example(context, feature_lists, out.data());
   return out;
+}
+
+namespace {
+
+// The row's values of one column as a borrowed FeatureRef, so rows reuse the Example writer above.
+FeatureRef row_feature(const ColumnRef& c, std::size_t r) {
+  FeatureRef f;
+  f.name = c.name;
+  f.kind = c.kind;
+  switch (c.kind) {
+    case FeatureKind::float_list:
+      f.floats = c.floats + r * c.width;
+      f.count = c.width;
+      break;
+    case FeatureKind::int64_list:
+      f.ints = c.ints + r * c.width;
+      f.count = c.width;
+      break;
+    case FeatureKind::bytes_list: {
+      const auto begin = static_cast<std::size_t>(c.offsets[r]);
+      const auto end = static_cast<std::size_t>(c.offsets[r + 1]);
+      f.bytes.emplace_back(reinterpret_cast<const char*>(c.bytes) + begin, end - begin);
+      break;
+    }
+    case FeatureKind::none:
+      break;
+  }
+  return f;
+}
+
+std::vector<FeatureRef> row_features(const std::vector<ColumnRef>& columns, std::size_t r) {
+  std::vector<FeatureRef> out;
+  out.reserve(columns.size());
+  for (const auto& c : columns) out.push_back(row_feature(c, r));
+  return out;
+}
+
+}  // namespace
+
+EncodedRecords encode_row_examples(const std::vector<ColumnRef>& columns, std::size_t rows, unsigned threads) {
+  for (const auto& c : columns) {
+    if (c.kind == FeatureKind::bytes_list) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (c.offsets[r] < 0 || c.offsets[r + 1] < c.offsets[r]) {
+          throw std::invalid_argument("column '" + std::string(c.name) + "': byte offsets must be non-decreasing");
+        }
+      }
+    }
+  }
+  auto size_of = [&](std::size_t r) -> uint64_t { return framed_size(example_size(row_features(columns, r))); };
+  auto write = [&](std::size_t r, uint8_t* out) {
+    const auto features = row_features(columns, r);
+    write_example(features, out + kRecordHeaderSize);
+    frame_in_place(out, example_size(features));
+  };
+  return detail::lay_out(rows, threads, size_of, write);
 }
 
 }  // namespace geotfrecord

@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <mutex>
-#include <thread>
 
 #include "geotfrecord/protobuf_wire.hpp"
+#include "parallel.hpp"
 #include "geotfrecord/record_writer.hpp"
 
 namespace geotfrecord {
 namespace {
 
+using detail::lay_out;
 using wire::delimited_size;
 using wire::put_delimited_header;
 using wire::put_varint;
@@ -113,52 +113,6 @@ void check_strip(const std::vector<StripBand>& bands, const StripShape& s, const
                                   " runs past the strip's " + std::to_string(s.cols) + " columns");
     }
   }
-}
-
-// Runs fn(i) for i in [0, n) on up to `threads` threads, in contiguous ranges.
-template <typename Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn fn) {
-  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(threads, n));
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  std::exception_ptr error;
-  std::mutex error_lock;
-  const std::size_t per = (n + workers - 1) / workers;
-  for (std::size_t w = 0; w < workers; ++w) {
-    const std::size_t begin = w * per;
-    const std::size_t end = std::min(n, begin + per);
-    if (begin >= end) break;
-    pool.emplace_back([&, begin, end] {
-      try {
-        for (std::size_t i = begin; i < end; ++i) fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> guard(error_lock);
-        if (!error) error = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
-// Sizes every record with `size_of(i)`, lays them out back to back, then fills them with `write(i, at)`.
-template <typename SizeOf, typename Write>
-EncodedRecords lay_out(std::size_t count, unsigned threads, SizeOf size_of, Write write) {
-  EncodedRecords out;
-  out.sizes.resize(count);
-  parallel_for(count, threads, [&](std::size_t i) { out.sizes[i] = size_of(i); });
-  std::vector<std::size_t> offsets(count);
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    offsets[i] = total;
-    total += out.sizes[i];
-  }
-  out.bytes.resize(total);
-  parallel_for(count, threads, [&](std::size_t i) { write(i, out.bytes.data() + offsets[i]); });
-  return out;
 }
 
 }  // namespace

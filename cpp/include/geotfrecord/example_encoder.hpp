@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "geotfrecord/record_writer.hpp"
+
 namespace geotfrecord {
 
 enum class FeatureKind : uint8_t { none = 0, bytes_list = 1, float_list = 2, int64_list = 3 };
@@ -54,5 +56,20 @@ uint8_t* write_sequence_example(const std::vector<FeatureRef>& context,
                                 const std::vector<FeatureListRef>& feature_lists, uint8_t* out) noexcept;
 std::vector<uint8_t> encode_sequence_example(const std::vector<FeatureRef>& context,
                                              const std::vector<FeatureListRef>& feature_lists);
+
+// One column of a table: `rows` x `width` values row-major (float_list / int64_list), or for a
+// bytes_list one value per row, row r being bytes[offsets[r], offsets[r + 1]).
+struct ColumnRef {
+  std::string_view name;
+  FeatureKind kind = FeatureKind::float_list;
+  const float* floats = nullptr;
+  const int64_t* ints = nullptr;
+  std::size_t width = 0;
+  const uint8_t* bytes = nullptr;
+  const int64_t* offsets = nullptr;
+};
+
+// One framed tf.train.Example per row, one feature per column in the order given.
+EncodedRecords encode_row_examples(const std::vector<ColumnRef>& columns, std::size_t rows, unsigned threads = 1);
 
 }  // namespace geotfrecord

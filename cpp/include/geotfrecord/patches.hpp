@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "geotfrecord/example_encoder.hpp"
+#include "geotfrecord/record_writer.hpp"
 
 namespace geotfrecord {
 
@@ -29,12 +30,6 @@ struct StripShape {
   std::size_t rows = 0;  // == tile height
   std::size_t cols = 0;
   std::size_t tile_width = 0;
-};
-
-// Framed records, back to back, and the framed size of each, in tile order.
-struct EncodedRecords {
-  std::vector<uint8_t> bytes;
-  std::vector<uint64_t> sizes;
 };
 
 // One tf.train.Example per tile: one feature per band of depth x rows x tile_width values.

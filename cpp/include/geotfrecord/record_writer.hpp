@@ -40,6 +40,12 @@ void frame_in_place(uint8_t* out, std::size_t data_size) noexcept;
 // Copies `data` into `out` framed; `out` must hold framed_size(size) bytes. Returns bytes written.
 std::size_t frame_record(const uint8_t* data, std::size_t size, uint8_t* out) noexcept;
 
+// Framed records, back to back, and the framed size of each, in order (what the encoders produce).
+struct EncodedRecords {
+  std::vector<uint8_t> bytes;
+  std::vector<uint64_t> sizes;
+};
+
 // Frames every record, in order, into one contiguous buffer.
 std::vector<uint8_t> frame_records(const std::vector<std::string_view>& records);
 
