@@ -22,7 +22,7 @@ from .examples import KIND_BYTES, KIND_FLOAT, KIND_INT64
 from .mixer import Mixer
 from .naming import image_shard_name, mixer_name
 from .options import TFRecordOptions
-from .records import RecordWriter
+from .records import ShardWriter
 from .sources import BandWindow, ImageSource, open_source
 
 __all__ = ["ExportResult", "export_image"]
@@ -130,72 +130,6 @@ def _band_values(window: BandWindow, plan: _BandPlan, kind: int) -> np.ndarray:
     if window.mask.any():
         np.copyto(out, dtype.type(plan.default), where=window.mask[None])
     return out
-
-
-class _ShardWriter:
-    """Appends framed records to ``<prefix>-NNNNN.tfrecord[.gz]`` files, starting a new file when the
-    next record would push the current one past ``max_file_size`` bytes (before compression); a record
-    larger than that gets a file of its own. Files stay under temporary names until :meth:`close`."""
-
-    def __init__(self, prefix: str, options: TFRecordOptions, level: int, threads: int) -> None:
-        self._prefix = prefix
-        self._threads = threads
-        self._options = options
-        self._level = level
-        self._writers: list[RecordWriter] = []
-        self._current: RecordWriter | None = None
-        self._current_bytes = 0
-        self.records = 0
-        self.bytes = 0
-
-    def _rotate(self) -> RecordWriter:
-        if self._current is not None:
-            self._current.close(publish=False)
-        path = image_shard_name(self._prefix, len(self._writers), compressed=self._options.compressed)
-        self._current = RecordWriter(
-            path, compressed=self._options.compressed, level=self._level, threads=self._threads
-        )
-        self._writers.append(self._current)
-        self._current_bytes = 0
-        return self._current
-
-    def append(self, framed: np.ndarray, sizes: np.ndarray) -> None:
-        limit = self._options.max_file_size
-        start, offset, n = 0, 0, len(sizes)
-        ends = np.cumsum(sizes, dtype=np.uint64)
-        while start < n:
-            writer = self._current
-            room = limit - self._current_bytes if writer is not None else 0
-            base = int(ends[start - 1]) if start else 0
-            fits = int(np.searchsorted(ends[start:], base + max(room, 0), side="right"))
-            if fits == 0:
-                if writer is not None and self._current_bytes > 0:
-                    self._rotate()
-                    continue
-                if writer is None:
-                    self._rotate()
-                    continue
-                fits = 1  # a record larger than maxFileSize: a file of its own
-            stop = start + fits
-            nbytes = int(ends[stop - 1]) - base
-            self._current.write_framed(framed[offset : offset + nbytes], fits)
-            self._current_bytes += nbytes
-            offset += nbytes
-            start = stop
-        self.records += n
-        self.bytes += int(ends[-1]) if n else 0
-
-    def close(self) -> list[str]:
-        """Finish every shard, then publish them all under their final names."""
-        if self._current is not None:
-            self._current.close(publish=False)
-        for w in self._writers:
-            w.publish()
-        return [w.path for w in self._writers]
-
-    def abort(self) -> None:
-        for w in self._writers:
-            w.abort()
 
 
 def _resolve_options(
@@ -346,7 +280,13 @@ def _export(
     collapsed_kind = max((p.kind for p in plans), key=[KIND_BYTES, KIND_INT64, KIND_FLOAT].index)
     bytes_per_tile_column = th * pw * sum(p.depth * (8 + source.dtypes[p.source_index].itemsize) for p in plans)
     tiles_per_chunk = max(1, min(per_row, STRIP_BUDGET // max(1, bytes_per_tile_column)))
-    shards = _ShardWriter(prefix, options, level, threads)
+    shards = ShardWriter(
+        lambda i: image_shard_name(prefix, i, compressed=options.compressed),
+        compressed=options.compressed,
+        max_file_size=options.max_file_size,
+        level=level,
+        threads=threads,
+    )
     written = dropped = done = 0
     try:
         for r in range(rows):

@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from . import _core
 from ._files import AtomicOutput, open_input
 from .errors import CorruptRecordError
 
-__all__ = ["GZIP_MAGIC", "RecordWriter", "read_records", "write_records"]
+__all__ = ["GZIP_MAGIC", "RecordWriter", "ShardWriter", "read_records", "write_records"]
 
 #: The first two bytes of every gzip member; compression is detected from content, not the suffix.
 GZIP_MAGIC = b"\x1f\x8b"
@@ -234,6 +236,92 @@ class RecordWriter:
             self.close()
         else:
             self.abort()
+
+
+class ShardWriter:
+    """Appends framed records to numbered files (``name_for(0)``, ``name_for(1)``, …), starting a new
+    file when the next record would push the current one past ``max_file_size`` bytes (before
+    compression); a record larger than that gets a file of its own. Records keep their order across
+    files. Every file stays under a temporary name until :meth:`close` publishes them all together.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> w = ShardWriter(lambda i: f"{d}/part-{i}.tfrecord", compressed=False, max_file_size=40)
+    >>> framed = _core.frame_records([b"a" * 10, b"b" * 10, b"c" * 30])
+    >>> w.append(np.frombuffer(framed, np.uint8), np.array([26, 26, 46], np.uint64))
+    >>> [os.path.basename(p) for p in w.close()]
+    ['part-0.tfrecord', 'part-1.tfrecord', 'part-2.tfrecord']
+    """
+
+    def __init__(
+        self,
+        name_for: Callable[[int], str],
+        *,
+        compressed: bool,
+        max_file_size: int,
+        level: int = 6,
+        threads: int | None = None,
+    ) -> None:
+        self._name_for = name_for
+        self._compressed = compressed
+        self._max_file_size = max_file_size
+        self._level = level
+        self._threads = threads
+        self._writers: list[RecordWriter] = []
+        self._current: RecordWriter | None = None
+        self._current_bytes = 0
+        self.records = 0
+        self.bytes = 0
+
+    def _rotate(self) -> RecordWriter:
+        if self._current is not None:
+            self._current.close(publish=False)
+        self._current = RecordWriter(
+            self._name_for(len(self._writers)), compressed=self._compressed, level=self._level, threads=self._threads
+        )
+        self._writers.append(self._current)
+        self._current_bytes = 0
+        return self._current
+
+    def append(self, framed: np.ndarray, sizes: np.ndarray) -> None:
+        limit = self._max_file_size
+        start, offset, n = 0, 0, len(sizes)
+        ends = np.cumsum(sizes, dtype=np.uint64)
+        while start < n:
+            writer = self._current
+            room = limit - self._current_bytes if writer is not None else 0
+            base = int(ends[start - 1]) if start else 0
+            fits = int(np.searchsorted(ends[start:], base + max(room, 0), side="right"))
+            if fits == 0:
+                if writer is not None and self._current_bytes > 0:
+                    self._rotate()
+                    continue
+                if writer is None:
+                    self._rotate()
+                    continue
+                fits = 1  # a record larger than maxFileSize: a file of its own
+            stop = start + fits
+            nbytes = int(ends[stop - 1]) - base
+            self._current.write_framed(framed[offset : offset + nbytes], fits)
+            self._current_bytes += nbytes
+            offset += nbytes
+            start = stop
+        self.records += n
+        self.bytes += int(ends[-1]) if n else 0
+
+    def close(self) -> list[str]:
+        """Finish every shard, then publish them all under their final names."""
+        if self._current is not None:
+            self._current.close(publish=False)
+        for w in self._writers:
+            w.publish()
+        return [w.path for w in self._writers]
+
+    def abort(self) -> None:
+        for w in self._writers:
+            w.abort()
 
 
 def write_records(
