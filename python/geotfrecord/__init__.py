@@ -17,8 +17,12 @@ from .examples import decode_example, decode_sequence_example, encode_example, e
 from .image_export import ExportResult, export_image
 from .mixer import Mixer
 from .options import TFRecordOptions
-from .records import RecordWriter, read_records, write_records
+from .predictions import predictions_to_geotiff, write_predictions
+from .reader import read_patches
+from .records import RecordWriter, ShardWriter, read_records, write_records
 from .sources import ArrayBand
+from .table_export import export_table, read_table
+from .upload import UploadResult, upload_image
 
 __version__: str = _core.__version__
 
@@ -31,7 +35,9 @@ __all__ = [
     "Mixer",
     "OptionsError",
     "RecordWriter",
+    "ShardWriter",
     "TFRecordOptions",
+    "UploadResult",
     "__version__",
     "build_info",
     "decode_example",
@@ -39,7 +45,13 @@ __all__ = [
     "encode_example",
     "encode_sequence_example",
     "export_image",
+    "export_table",
+    "predictions_to_geotiff",
+    "read_patches",
     "read_records",
+    "read_table",
+    "upload_image",
+    "write_predictions",
     "write_records",
 ]
 
