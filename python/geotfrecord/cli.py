@@ -52,10 +52,8 @@ def parse_size(text: str) -> int:
     if not match:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 1GiB, 100MB or a number of bytes)")
     number, unit = float(match.group(1)), (match.group(2) or "").lower()
-    if unit in _UNITS:
-        factor = _UNITS[unit]
-    else:  # kib, mib, gib, tib, or k, m, g, t
-        factor = 1024 ** ("kmgt".index(unit[0]) + 1)
+    # kib, mib, gib, tib (and k, m, g, t alone) are binary
+    factor = _UNITS[unit] if unit in _UNITS else 1024 ** ("kmgt".index(unit[0]) + 1)
     return int(number * factor)
 
 
@@ -128,11 +126,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     update, close = _progress(args, "patch")
     start = time.perf_counter()
     try:
-        if args.format == "geotiff" or (
-            isinstance(options_json, dict) and options_json.get("fileFormat") == "GEO_TIFF"
-        ):
+        rest = isinstance(options_json, dict) and "fileFormat" in options_json
+        if args.format == "geotiff" or (rest and options_json.get("fileFormat") == "GEO_TIFF"):
             return _export_geotiff(args, options_json, bands, update)
-        if isinstance(options_json, dict) and "fileFormat" in options_json:
+        if rest:
             if options_json.get("fileFormat") != "TF_RECORD_IMAGE":
                 from .export import export
 
@@ -304,7 +301,7 @@ def inspect_file(path: str) -> dict[str, Any]:
     info["kind"] = "/".join(sorted(kinds)) or None
     info["features"] = features
     lengths = {f["length"] for f in features.values() if f["type"] != "bytes" and not f["lengths_vary"]}
-    side = int(round(lengths.pop() ** 0.5)) if len(lengths) == 1 else 0
+    side = round(lengths.pop() ** 0.5) if len(lengths) == 1 else 0
     info["patch_shape"] = [side, side] if side and side * side in {f["length"] for f in features.values()} else None
     return info
 
