@@ -19,6 +19,7 @@ import numpy as np
 from . import _core
 from .errors import OptionsError
 from .examples import KIND_BYTES, KIND_FLOAT, KIND_INT64
+from .grid import check_max_pixels, on_grid, resolve_grid
 from .mixer import Mixer
 from .naming import image_shard_name, mixer_name
 from .options import TFRecordOptions
@@ -168,6 +169,13 @@ def export_image(
     nodata: float | None = None,
     crs: Any = None,
     transform: Any = None,
+    region: Any = None,
+    region_crs: Any = None,
+    scale: float | None = None,
+    crs_transform: Any = None,
+    dimensions: Any = None,
+    max_pixels: float | None = None,
+    resampling: str = "nearest",
     gzip_level: int = 6,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
@@ -196,8 +204,13 @@ def export_image(
         REST ``TfRecordImageExportOptions``), or a ``TFRecordOptions``.
     bands
         Names of the bands to export, in order (default: all, in the image's order).
-    band_names, mask, nodata, crs, transform
-        Describe a numpy input (``mask`` True where masked); ``crs``/``transform`` also override a file's.
+    band_names, mask, nodata, transform
+        Describe an array input (``mask`` True where masked; ``transform`` its affine).
+    region, region_crs, crs, scale, crs_transform, dimensions, max_pixels, resampling
+        Export.image's output grid (see :mod:`geotfrecord.grid`): the region (pixels outside it are
+        masked), the output CRS (for an array input, its CRS), metres per pixel, the affine of the
+        pixel grid, the size in pixels, the largest number of pixels allowed (default 1e8, as in Earth
+        Engine) and GDAL's resampling method (default nearest, as in Earth Engine).
     gzip_level
         Compression level (1-9) when compressing.
     threads
@@ -237,6 +250,12 @@ def export_image(
         raise OptionsError("gzip_level", f"must be an integer 0-9, got {gzip_level!r}")
     source = open_source(image, band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform)
     try:
+        grid = resolve_grid(
+            source, region=region, region_crs=region_crs, crs=crs, scale=scale, crs_transform=crs_transform,
+            dimensions=dimensions,
+        )  # fmt: skip
+        check_max_pixels(grid, max_pixels)
+        source = on_grid(source, grid, resampling=resampling)
         return _export(source, os.fspath(prefix), options, bands, gzip_level, threads or os.cpu_count() or 1, progress)
     finally:
         if source is not image:

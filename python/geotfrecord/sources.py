@@ -306,7 +306,7 @@ def open_source(
     ``image`` may be a numpy array (bands, rows, cols) or (rows, cols), a numpy masked array, a
     mapping of band name to array / :class:`ArrayBand`, a path or URL of a raster (opened with
     rasterio), an open rasterio dataset, or an xarray DataArray/Dataset. ``crs`` and ``transform``
-    georeference arrays (and override a file's); ``mask`` (True = masked) and ``nodata`` mask pixels
+    georeference arrays (and files without georeferencing); ``mask`` (True = masked) and ``nodata`` mask pixels
     of arrays; ``band_names`` names the bands of an array.
     """
     if isinstance(image, ImageSource):
@@ -352,8 +352,15 @@ def _array_band(name: Any, value: Any) -> np.ndarray | ArrayBand:
 
 
 def _override(source: ImageSource, crs: Any, transform: Any) -> ImageSource:
-    if crs is not None:
-        source.crs = _crs_text(crs)
-    if transform is not None:
-        source.transform = _affine6(transform)
+    """Georeference a source that has no georeferencing of its own; a georeferenced one keeps its own
+    (``crs`` then names the output CRS, handled by the grid, and ``transform`` is an error)."""
+    if source.crs is None and source.transform == IDENTITY:
+        if crs is not None:
+            source.crs = _crs_text(crs)
+        if transform is not None:
+            source.transform = _affine6(transform)
+    elif transform is not None:
+        raise OptionsError(
+            "transform", "the image is georeferenced already; choose the output grid with crs_transform or scale"
+        )
     return source
