@@ -22,7 +22,7 @@ CHILD = """
 import resource, sys, time, geotfrecord
 start = time.perf_counter()
 r = geotfrecord.export_image(sys.argv[1], sys.argv[2], patch_dimensions=(256, 256), kernel_size=(32, 32),
-                             compressed=sys.argv[3] == "1", gzip_level=1)
+                             compressed=sys.argv[3] == "1", gzip_level=1, max_pixels=1e10)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"{r.patches_written} patches, {len(r.files)} files, {r.bytes_written / 1e9:.2f} GB framed, "
