@@ -119,19 +119,29 @@ def _source_bounds(source: ImageSource) -> tuple[float, float, float, float]:
     return min(w, e), min(s, n), max(w, e), max(s, n)
 
 
+def shifted(transform: Affine6, cols: float, rows: float) -> Affine6:
+    """The affine of the pixel grid moved by (cols, rows) pixels (affine's operators change between
+    versions, so the arithmetic is written out)."""
+    a, b, c, d, e, f = transform
+    return (a, b, c + a * cols + b * rows, d, e, f + d * cols + e * rows)
+
+
+def to_pixel(transform: Affine6, x: float, y: float) -> tuple[float, float]:
+    """(col, row) of map coordinates (x, y) on the grid of `transform`."""
+    a, b, c, d, e, f = transform
+    det = a * e - b * d
+    x, y = x - c, y - f
+    return (e * x - b * y) / det, (a * y - d * x) / det
+
+
 def _snap(transform: Affine6, bounds: tuple[float, float, float, float]) -> tuple[Affine6, int, int]:
     """The whole pixels of grid `transform` that cover `bounds`: (shifted transform, width, height)."""
-    from rasterio.transform import Affine
-
-    grid = Affine(*transform)
-    inverse = ~grid
     w, s, e, n = bounds
-    cols, rows = zip(*(inverse * corner for corner in ((w, s), (w, n), (e, s), (e, n))), strict=True)
+    cols, rows = zip(*(to_pixel(transform, *corner) for corner in ((w, s), (w, n), (e, s), (e, n))), strict=True)
     eps = 1e-9
     c0, c1 = math.floor(min(cols) + eps), math.ceil(max(cols) - eps)
     r0, r1 = math.floor(min(rows) + eps), math.ceil(max(rows) - eps)
-    shifted = grid * Affine.translation(c0, r0)
-    return tuple(shifted)[:6], max(1, c1 - c0), max(1, r1 - r0)  # type: ignore[return-value]
+    return shifted(transform, c0, r0), max(1, c1 - c0), max(1, r1 - r0)
 
 
 def resolve_grid(
@@ -246,16 +256,19 @@ class GridSource(ImageSource):
             windows = source.read(0, source.height, 0, source.width)
             dtype = np.result_type(*source.dtypes)
             self._memfile = MemoryFile()
-            dataset = self._memfile.open(
+            with self._memfile.open(
                 driver="GTiff", width=source.width, height=source.height, count=len(windows), dtype=dtype,
                 crs=source.crs, transform=Affine(*source.transform),
-            )  # fmt: skip
-            dataset.write(np.stack([w.values[0].astype(dtype) for w in windows]))
-            valid = ~np.logical_or.reduce([w.mask for w in windows])
-            dataset.write_mask(valid.astype(np.uint8) * 255)
+            ) as writer:  # fmt: skip
+                writer.write(np.stack([w.values[0].astype(dtype) for w in windows]))
+                valid = ~np.logical_or.reduce([w.mask for w in windows])
+                writer.write_mask(valid.astype(np.uint8) * 255)
+            dataset = self._memfile.open()
+        # A near-zero tolerance: exact coordinate transforms, so a pixel's value does not depend on the window it is
+        # read in (GDAL's default approximation can flip a nearest-neighbour pick at a window's edge).
         return WarpedVRT(
             dataset, crs=grid.crs, transform=Affine(*grid.transform), width=grid.width, height=grid.height,
-            resampling=method, add_alpha=True,
+            resampling=method, add_alpha=True, tolerance=1e-9,
         )  # fmt: skip
 
     def _read(self, r0: int, r1: int, c0: int, c1: int, bands: list[int]) -> list[BandWindow]:
@@ -280,7 +293,7 @@ class GridSource(ImageSource):
         from rasterio.features import geometry_mask
         from rasterio.transform import Affine
 
-        window_transform = Affine(*self._grid.transform) * Affine.translation(c0, r0)
+        window_transform = Affine(*shifted(self._grid.transform, c0, r0))
         return geometry_mask([self._grid.region], out_shape=(r1 - r0, c1 - c0), transform=window_transform)
 
     def close(self) -> None:
@@ -305,9 +318,7 @@ def _whole_pixel_offset(source: ImageSource, grid: OutputGrid) -> tuple[int, int
     ga, gb, gc, gd, ge, gf = grid.transform
     if not same_crs or not np.allclose((a, b, d, e), (ga, gb, gd, ge), rtol=1e-12, atol=0):
         return None
-    from rasterio.transform import Affine
-
-    col, row = ~Affine(*source.transform) * (gc, gf)
+    col, row = to_pixel(source.transform, gc, gf)
     if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
         return None
     return round(row), round(col)
