@@ -14,6 +14,8 @@ from typing import Any
 from . import _core
 from .errors import CorruptRecordError, DestinationError, GeoTFRecordError, OptionsError
 from .examples import decode_example, decode_sequence_example, encode_example, encode_sequence_example
+from .export import ImageFileExportOptions, export
+from .geotiff import GeoTiffOptions, GeoTiffResult, export_geotiff
 from .image_export import ExportResult, export_image
 from .mixer import Mixer
 from .options import TFRecordOptions
@@ -32,6 +34,9 @@ __all__ = [
     "DestinationError",
     "ExportResult",
     "GeoTFRecordError",
+    "GeoTiffOptions",
+    "GeoTiffResult",
+    "ImageFileExportOptions",
     "Mixer",
     "OptionsError",
     "RecordWriter",
@@ -44,7 +49,10 @@ __all__ = [
     "decode_sequence_example",
     "encode_example",
     "encode_sequence_example",
+    "export",
+    "export_geotiff",
     "export_image",
+    "export_many",
     "export_table",
     "predictions_to_geotiff",
     "read_patches",
@@ -54,6 +62,15 @@ __all__ = [
     "write_predictions",
     "write_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # export_many lives with the Dask code, which imports only when used (Dask is an optional extra).
+    if name == "export_many":
+        from .dask_export import export_many
+
+        return export_many
+    raise AttributeError(f"module 'geotfrecord' has no attribute {name!r}")
 
 
 def build_info() -> dict[str, Any]:

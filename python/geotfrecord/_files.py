@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 __all__ = ["TEMP_SUFFIX", "AtomicOutput", "is_local", "open_input", "remove_stale_temporaries"]
@@ -41,13 +41,13 @@ def _fsspec() -> Any:
 
 
 @contextlib.contextmanager
-def open_input(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a local path or fsspec URL for binary reading."""
+def open_input(path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None) -> Iterator[IO[bytes]]:
+    """Open a local path or fsspec URL (with fsspec ``storage_options``) for binary reading."""
     if is_local(path):
         with open(_local_path(path), "rb") as f:
             yield f
     else:
-        with _fsspec().open(os.fspath(path), "rb") as f:
+        with _fsspec().open(os.fspath(path), "rb", **(storage_options or {})) as f:
             yield f
 
 
@@ -66,7 +66,7 @@ class AtomicOutput:
     >>> out.commit()
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None) -> None:
         self.path = os.fspath(path)
         self._committed = False
         if is_local(path):
@@ -79,9 +79,11 @@ class AtomicOutput:
             self.file: IO[bytes] = open(self._temp, "wb")  # noqa: SIM115 - closed by commit/abort
             self._fs = None
         else:
-            fs, _, paths = _fsspec().get_fs_token_paths(self.path, mode="wb")
+            # url_to_fs, not get_fs_token_paths: the latter turns a path opened for writing into a
+            # folder of numbered parts (<url>/0.part).
+            fs, final = _fsspec().core.url_to_fs(self.path, **(storage_options or {}))
             self._fs = fs
-            self._final = paths[0]
+            self._final = final
             self._temp = None
             parent = self._final.rsplit("/", 1)[0] if "/" in self._final else ""
             if parent:

@@ -179,6 +179,8 @@ def export_image(
     gzip_level: int = 6,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
+    client: Any = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     """Export an image to TFRecord files exactly as Earth Engine's ``Export.image`` does.
 
@@ -217,6 +219,11 @@ def export_image(
         Threads for encoding (default: all cores).
     progress
         Called as ``progress(patches_done, total_patches)`` after each strip.
+    storage_options
+        fsspec options (credentials, endpoint) for a URL ``prefix``.
+    client
+        A ``dask.distributed.Client``: run the export on its workers, each reading its own rows of
+        patches and writing its own shards (see :mod:`geotfrecord.dask_export`); same record stream.
 
     Returns
     -------
@@ -248,18 +255,40 @@ def export_image(
     )
     if not (isinstance(gzip_level, int) and 0 <= gzip_level <= 9):
         raise OptionsError("gzip_level", f"must be an integer 0-9, got {gzip_level!r}")
-    source = open_source(image, band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform)
-    try:
-        grid = resolve_grid(
-            source, region=region, region_crs=region_crs, crs=crs, scale=scale, crs_transform=crs_transform,
-            dimensions=dimensions,
+    describe = {"band_names": band_names, "mask": mask, "nodata": nodata, "crs": crs, "transform": transform}
+    grid = {
+        "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
+        "dimensions": dimensions, "resampling": resampling, "max_pixels": max_pixels,
+    }  # fmt: skip
+    threads = threads or os.cpu_count() or 1
+    if client is not None:
+        from .dask_export import export_image_distributed
+
+        return export_image_distributed(
+            client, image, os.fspath(prefix), options, bands, describe, grid, gzip_level, threads, progress,
+            storage_options=storage_options,
         )  # fmt: skip
-        check_max_pixels(grid, max_pixels)
-        source = on_grid(source, grid, resampling=resampling)
-        return _export(source, os.fspath(prefix), options, bands, gzip_level, threads or os.cpu_count() or 1, progress)
+    source = open_export_source(image, describe, grid)
+    try:
+        return _export(source, os.fspath(prefix), options, bands, gzip_level, threads, progress, storage_options)
     finally:
         if source is not image:
             source.close()
+
+
+def open_export_source(image: Any, describe: Mapping[str, Any], grid: Mapping[str, Any]) -> ImageSource:
+    """The image as the export sees it: opened, georeferenced (``describe``), on the output grid
+    (``grid``: Export.image's region/crs/scale/… keywords), checked against maxPixels."""
+    source = open_source(image, **describe)
+    try:
+        keywords = {k: v for k, v in grid.items() if k not in ("resampling", "max_pixels")}
+        output = resolve_grid(source, **keywords)
+        check_max_pixels(output, grid.get("max_pixels"))
+        return on_grid(source, output, resampling=grid.get("resampling", "nearest"))
+    except BaseException:
+        if source is not image:
+            source.close()
+        raise
 
 
 def _select_bands(source: ImageSource, bands: Sequence[str] | None) -> list[int]:
@@ -277,6 +306,86 @@ def _select_bands(source: ImageSource, bands: Sequence[str] | None) -> list[int]
     return indices
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything needed to export any run of patch rows: the same for every worker of an export."""
+
+    options: TFRecordOptions
+    bands: tuple[_BandPlan, ...]
+    patches_per_row: int
+    patch_rows: int
+    collapsed_kind: int
+    tiles_per_chunk: int
+
+    @property
+    def total_patches(self) -> int:
+        return self.patches_per_row * self.patch_rows
+
+
+def plan_export(source: ImageSource, options: TFRecordOptions, bands: Sequence[str] | None) -> ExportPlan:
+    """Check the options against the image and lay out the patch grid (before any pixel is read)."""
+    plans = _plan_bands(source, _select_bands(source, bands), options)
+    (pw, ph), th = options.patch_dimensions, options.tile_dimensions[1]
+    per_row, rows = source.width // pw, source.height // ph
+    if per_row == 0 or rows == 0:
+        raise OptionsError(
+            "patchDimensions",
+            f"a {pw} x {ph} patch does not fit the {source.width} x {source.height} image: no patch to export",
+        )
+    collapsed_kind = max((p.kind for p in plans), key=[KIND_BYTES, KIND_INT64, KIND_FLOAT].index)
+    bytes_per_tile_column = th * pw * sum(p.depth * (8 + source.dtypes[p.source_index].itemsize) for p in plans)
+    tiles_per_chunk = max(1, min(per_row, STRIP_BUDGET // max(1, bytes_per_tile_column)))
+    return ExportPlan(options, tuple(plans), per_row, rows, collapsed_kind, tiles_per_chunk)
+
+
+def export_rows(
+    source: ImageSource,
+    plan: ExportPlan,
+    rows: range,
+    shards: ShardWriter,
+    threads: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Encode the patches of ``rows`` (patch-row indices) into ``shards``; returns (written, dropped).
+
+    The records depend only on the image, the plan and the rows, never on who runs them, so any split
+    of the rows across workers gives the same record stream.
+    """
+    options = plan.options
+    (pw, ph), (mx, my) = options.patch_dimensions, options.margin
+    tw = options.tile_dimensions[0]
+    written = dropped = 0
+    for r in rows:
+        for c0 in range(0, plan.patches_per_row, plan.tiles_per_chunk):
+            c1 = min(plan.patches_per_row, c0 + plan.tiles_per_chunk)
+            windows = source.read(
+                r * ph - my, (r + 1) * ph + my, c0 * pw - mx, c1 * pw + mx, [p.source_index for p in plan.bands]
+            )
+            offsets = [(c - c0) * pw for c in range(c0, c1)]
+            keep = _tiles_within_threshold(windows, offsets, tw, options.masked_threshold)
+            kept = [o for o, k in zip(offsets, keep, strict=True) if k]
+            written += len(kept)
+            dropped += len(offsets) - len(kept)
+            if kept:
+                framed, sizes = _encode(windows, list(plan.bands), options, plan.collapsed_kind, tw, kept, threads)
+                shards.append(framed, sizes)
+            if progress is not None:
+                progress(len(offsets))
+    return written, dropped
+
+
+def write_mixer(
+    prefix: str, source: ImageSource, plan: ExportPlan, storage_options: Mapping[str, Any] | None = None
+) -> str | None:
+    """The mixer, written last; none when maskedThreshold is not 1 (as Earth Engine does)."""
+    if plan.options.masked_threshold != 1.0:
+        return None
+    path = mixer_name(prefix)
+    mixer = Mixer(source.crs, source.transform, plan.options.patch_dimensions, plan.patches_per_row, plan.total_patches)
+    mixer.write(path, dict(storage_options or {}))
+    return path
+
+
 def _export(
     source: ImageSource,
     prefix: str,
@@ -285,59 +394,35 @@ def _export(
     level: int,
     threads: int,
     progress: ProgressCallback | None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> ExportResult:
-    plans = _plan_bands(source, _select_bands(source, bands), options)
-    (pw, ph), (mx, my) = options.patch_dimensions, options.margin
-    tw, th = options.tile_dimensions
-    per_row, rows = source.width // pw, source.height // ph
-    if per_row == 0 or rows == 0:
-        raise OptionsError(
-            "patchDimensions",
-            f"a {pw} x {ph} patch does not fit the {source.width} x {source.height} image: no patch to export",
-        )
-    total = per_row * rows
-    collapsed_kind = max((p.kind for p in plans), key=[KIND_BYTES, KIND_INT64, KIND_FLOAT].index)
-    bytes_per_tile_column = th * pw * sum(p.depth * (8 + source.dtypes[p.source_index].itemsize) for p in plans)
-    tiles_per_chunk = max(1, min(per_row, STRIP_BUDGET // max(1, bytes_per_tile_column)))
+    plan = plan_export(source, options, bands)
     shards = ShardWriter(
         lambda i: image_shard_name(prefix, i, compressed=options.compressed),
         compressed=options.compressed,
         max_file_size=options.max_file_size,
         level=level,
         threads=threads,
+        storage_options=storage_options,
     )
-    written = dropped = done = 0
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, plan.total_patches)
+
     try:
-        for r in range(rows):
-            for c0 in range(0, per_row, tiles_per_chunk):
-                c1 = min(per_row, c0 + tiles_per_chunk)
-                windows = source.read(
-                    r * ph - my,
-                    (r + 1) * ph + my,
-                    c0 * pw - mx,
-                    c1 * pw + mx,
-                    [p.source_index for p in plans],
-                )
-                offsets = [(c - c0) * pw for c in range(c0, c1)]
-                keep = _tiles_within_threshold(windows, offsets, tw, options.masked_threshold)
-                kept = [o for o, k in zip(offsets, keep, strict=True) if k]
-                written += len(kept)
-                dropped += len(offsets) - len(kept)
-                if kept:
-                    framed, sizes = _encode(windows, plans, options, collapsed_kind, tw, kept, threads)
-                    shards.append(framed, sizes)
-                done += len(offsets)
-                if progress is not None:
-                    progress(done, total)
+        written, dropped = export_rows(source, plan, range(plan.patch_rows), shards, threads, advance)
         files = shards.close()
     except BaseException:
         shards.abort()
         raise
-    mixer_path = None
-    if options.masked_threshold == 1.0:
-        mixer_path = mixer_name(prefix)
-        Mixer(source.crs, source.transform, (pw, ph), per_row, total).write(mixer_path)
-    return ExportResult(tuple(files), mixer_path, written, dropped, total, shards.records, shards.bytes, options)
+    mixer_path = write_mixer(prefix, source, plan, storage_options)
+    return ExportResult(
+        tuple(files), mixer_path, written, dropped, plan.total_patches, shards.records, shards.bytes, options
+    )
 
 
 def _tiles_within_threshold(

@@ -120,9 +120,9 @@ class Mixer:
             "}"
         )
 
-    def write(self, path: str | os.PathLike[str]) -> None:
+    def write(self, path: str | os.PathLike[str], storage_options: dict[str, Any] | None = None) -> None:
         """Write the mixer to ``path`` (local or fsspec URL), atomically."""
-        with AtomicOutput(path) as out:
+        with AtomicOutput(path, storage_options) as out:
             out.file.write(self.to_json().encode("utf-8"))
 
     @classmethod

@@ -14,6 +14,8 @@ Examples
 'out/table_ee_export.tfrecord.gz'
 >>> geotiff_piece_name("scene", 0, 256)
 'scene-0000000000-0000000256.tif'
+>>> geotiff_piece_name("out/", 0, 256), geotiff_name("out/")
+('out/0000000000-0000000256.tif', 'out/ee_export.tif')
 """
 
 from __future__ import annotations
@@ -56,11 +58,11 @@ def table_name(prefix: str) -> str:
 
 
 def geotiff_name(prefix: str) -> str:
-    """``<prefix>.tif``: a GeoTIFF export that fits in one file."""
-    return prefix + ".tif"
+    """``<prefix>.tif``: a GeoTIFF export that fits in one file (``<folder>/ee_export.tif`` for a folder)."""
+    return (prefix + TABLE_DEFAULT_NAME if prefix.endswith("/") else prefix) + ".tif"
 
 
 def geotiff_piece_name(prefix: str, y_min: int, x_min: int) -> str:
     """``<prefix>-<yMin>-<xMin>.tif``: one piece of a split GeoTIFF export (pixel offsets, row first)."""
     n = GEOTIFF_OFFSET_DIGITS
-    return f"{prefix}-{y_min:0{n}d}-{x_min:0{n}d}.tif"
+    return _join(prefix, f"{y_min:0{n}d}-{x_min:0{n}d}") + ".tif"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -119,6 +119,8 @@ class RecordWriter:
         Gzip level, 0-9.
     threads
         Threads deflating in parallel (default: all cores); the bytes written do not depend on it.
+    storage_options
+        fsspec options for a URL ``path`` (credentials, endpoint).
 
     Examples
     --------
@@ -135,10 +137,11 @@ class RecordWriter:
         compressed: bool | None = None,
         level: int = 6,
         threads: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.compressed = self.path.endswith(GZIP_SUFFIX) if compressed is None else bool(compressed)
-        self._output = AtomicOutput(self.path)
+        self._output = AtomicOutput(self.path, storage_options)
         try:
             self._gzip = (
                 _MemberCompressor(self._output.file.write, level, threads or os.cpu_count() or 1)
@@ -263,8 +266,10 @@ class ShardWriter:
         max_file_size: int,
         level: int = 6,
         threads: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._name_for = name_for
+        self._storage_options = storage_options
         self._compressed = compressed
         self._max_file_size = max_file_size
         self._level = level
@@ -279,7 +284,11 @@ class ShardWriter:
         if self._current is not None:
             self._current.close(publish=False)
         self._current = RecordWriter(
-            self._name_for(len(self._writers)), compressed=self._compressed, level=self._level, threads=self._threads
+            self._name_for(len(self._writers)),
+            compressed=self._compressed,
+            level=self._level,
+            threads=self._threads,
+            storage_options=self._storage_options,
         )
         self._writers.append(self._current)
         self._current_bytes = 0
@@ -348,7 +357,10 @@ def write_records(
 
 
 def read_records(
-    path: str | os.PathLike[str], *, max_record_size: int = _core.DEFAULT_MAX_RECORD_SIZE
+    path: str | os.PathLike[str],
+    *,
+    max_record_size: int = _core.DEFAULT_MAX_RECORD_SIZE,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Iterator[bytes]:
     """Iterate over the records of a TFRecord file, verifying both CRCs of each.
 
@@ -365,7 +377,7 @@ def read_records(
     """
     name = os.fspath(path)
     parser = _core.RecordParser(max_record_size)
-    with open_input(path) as f:
+    with open_input(path, storage_options) as f:
         chunk = f.read(READ_CHUNK)
         inflater = _core.GzipDecompressor() if chunk[:2] == GZIP_MAGIC else None
         try:
