@@ -12,6 +12,7 @@ rasterio = pytest.importorskip("rasterio")
 from rasterio.enums import MaskFlags  # noqa: E402
 from rasterio.transform import Affine  # noqa: E402
 
+import geotfrecord  # noqa: E402
 from geotfrecord import ArrayBand, OptionsError  # noqa: E402
 from geotfrecord._files import TEMP_SUFFIX  # noqa: E402
 from geotfrecord.geotiff import GeoTiffOptions, export_geotiff  # noqa: E402
@@ -90,11 +91,19 @@ def test_geotiff_input_keeps_band_descriptions(tmp_path):
         np.testing.assert_array_equal(a.read(), b.read())
 
 
-def test_crs_does_not_reproject_a_georeferenced_input(tmp_path):
-    src = write_sample_geotiff(tmp_path / "in.tif", rows=32, cols=32)
-    with pytest.raises(OptionsError) as err:
-        export_geotiff(src, str(tmp_path / "out"), crs="EPSG:4326")
-    assert err.value.field == "crs"
+def test_crs_reprojects_a_georeferenced_input_like_export_image(tmp_path):
+    src = write_sample_geotiff(tmp_path / "in.tif", rows=64, cols=64)
+    result = export_geotiff(src, str(tmp_path / "out"), crs="EPSG:3857", scale=20)
+    with rasterio.open(result.files[0]) as out:
+        assert out.crs.to_epsg() == 3857
+        assert out.transform.a == 20.0 and out.transform.c % 20 == 0 and out.transform.f % 20 == 0
+        data = out.read(1, masked=True)
+    # The warped GeoTIFF holds the same pixels as the TFRecord export on the same grid.
+    tfr = geotfrecord.export_image(
+        src, str(tmp_path / "tfr"), patch_dimensions=(data.shape[1], data.shape[0]), crs="EPSG:3857", scale=20
+    )
+    [record] = [geotfrecord.decode_example(r) for r in geotfrecord.read_records(tfr.files[0])]
+    np.testing.assert_array_equal(record["B2"].reshape(data.shape), data.filled(0))
     result = export_geotiff(src, str(tmp_path / "same"), crs="EPSG:32633")  # its own CRS: nothing to do
     assert len(result.files) == 1
 

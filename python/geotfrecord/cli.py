@@ -28,7 +28,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -82,6 +82,10 @@ def _load_json(path: str) -> Any:
         return json.loads(Path(path).read_text())
     except json.JSONDecodeError as err:
         raise OptionsError("--options", f"{path} is not valid JSON: {err}") from None
+    except UnicodeDecodeError:
+        raise OptionsError("--options", f"{path} is not valid JSON: not UTF-8 text") from None
+    except OSError as err:
+        raise OptionsError("--options", f"cannot read {path}: {err.strerror or err}") from None
 
 
 # --- export -----------------------------------------------------------------------------------------
@@ -115,7 +119,38 @@ def _tfrecord_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["collapse_bands"] = True
     if args.integer_encoding:
         overrides["integer_encoding"] = args.integer_encoding
-    return overrides
+    return _flag_checked(overrides)
+
+
+_FLAGS = {
+    "patch_dimensions": "--patch",
+    "kernel_size": "--kernel",
+    "max_file_size": "--max-file-size",
+    "default_value": "--default-value",
+    "masked_threshold": "--masked-threshold",
+}
+
+
+def _flag_checked(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Validate option flags here, so that an error names the flag as typed (``--masked-threshold``)."""
+    from .options import _validate
+
+    return {k: _validate(k, v, _FLAGS[k]) if k in _FLAGS else v for k, v in overrides.items()}
+
+
+_REST_KEYS = dict.fromkeys(
+    ("fileFormat", "driveDestination", "cloudStorageDestination", "geoTiffOptions", "tfRecordOptions")
+)
+
+
+def _is_rest(options_json: Any) -> bool:
+    """A REST ImageFileExportOptions (``fileFormat`` + ``tfRecordOptions``/``geoTiffOptions``); its keys checked."""
+    from .options import _reject_unknown
+
+    if not (isinstance(options_json, dict) and "fileFormat" in options_json):
+        return False
+    _reject_unknown(options_json, _REST_KEYS, "")
+    return True
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -126,7 +161,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     update, close = _progress(args, "patch")
     start = time.perf_counter()
     try:
-        rest = isinstance(options_json, dict) and "fileFormat" in options_json
+        rest = _is_rest(options_json)
         if args.format == "geotiff" or (rest and options_json.get("fileFormat") == "GEO_TIFF"):
             return _export_geotiff(args, options_json, bands, update)
         if rest:
@@ -183,7 +218,7 @@ def _export_geotiff(args: argparse.Namespace, options_json: Any, bands: list[str
     if args.no_data is not None:
         overrides["no_data"] = args.no_data
     options = dataclasses.replace(base, **overrides)
-    result = export_geotiff(args.image, args.dest, options=options, bands=bands, progress=update)
+    result = export_geotiff(args.image, args.dest, format_options=options, bands=bands, progress=update)
     _say(args, f"{len(result.files)} GeoTIFF file(s) written: {', '.join(result.files[:3])}")
     return 0
 
@@ -326,18 +361,35 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
+    from .options import TFRecordOptions
     from .preview import render_preview
 
     options_json = _load_json(args.options) if args.options else None
     if options_json is None and not args.source.endswith(".json") and not args.patch:
         raise OptionsError("--patch", "required to preview an image (or give --options)")
+    overrides: dict[str, Any] = {}
+    if args.patch:
+        overrides["patch_dimensions"] = tuple(args.patch)
+    if args.kernel:
+        overrides["kernel_size"] = tuple(args.kernel)
+    if args.masked_threshold is not None:
+        overrides["masked_threshold"] = args.masked_threshold
+    overrides = _flag_checked(overrides)
+    options = None
+    if options_json is not None:  # flags override the file, as for export
+        if _is_rest(options_json):
+            rest = options_json.get("tfRecordOptions") or {}
+            base = TFRecordOptions.from_rest(rest, prefix="tfRecordOptions.")
+        else:
+            base = TFRecordOptions.from_any(options_json)
+        options = dataclasses.replace(base, **overrides)
     png = render_preview(
         args.source,
         args.png,
-        patch_dimensions=tuple(args.patch) if args.patch else None,
-        kernel_size=tuple(args.kernel) if args.kernel else (1, 1),
-        masked_threshold=args.masked_threshold if args.masked_threshold is not None else 1.0,
-        format_options=options_json,
+        patch_dimensions=overrides.get("patch_dimensions"),
+        kernel_size=overrides.get("kernel_size", (1, 1)),
+        masked_threshold=overrides.get("masked_threshold", 1.0),
+        format_options=options,
     )
     _say(args, f"preview -> {png}")
     return 0
@@ -387,16 +439,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # --- the parser -------------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
-    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (exit 2) that points to ``--help``, like every other bad input."""
 
-    parser = argparse.ArgumentParser(
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _common(default: Any) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=default, help="no progress bar, no summary")
+    common.add_argument("--debug", action="store_true", default=default, help="show the traceback of an error")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    # -q/--debug go before or after the command; the command's copies have no default, so that they
+    # do not reset what was given before it.
+    common = _common(argparse.SUPPRESS)
+    parser = _Parser(
         prog="geotfrecord",
         description="Earth Engine's TFRecord and GeoTIFF exports, and the way back, on your own machine.",
         epilog="Run 'geotfrecord COMMAND --help' for a command's options and an example.",
-        parents=[common],
+        parents=[_common(False)],
     )
     parser.add_argument("--version", action="version", version=f"geotfrecord {build_info()['version']}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -482,7 +547,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``geotfrecord`` console script; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "upload":
+        # `upload RECORDS... --mixer M OUT.tif`: argparse stops the RECORDS... list at --mixer.
+        args.paths += [e for e in extra if not e.startswith("-")]
+        extra = [e for e in extra if e.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.run(args))
     except (GeoTFRecordError, ValueError, OSError) as err:

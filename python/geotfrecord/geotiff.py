@@ -42,7 +42,7 @@ from .errors import DestinationError, OptionsError
 from .image_export import _select_bands
 from .naming import geotiff_name, geotiff_piece_name
 from .options import _bool, _grid, _is_int, _is_number, _reject_unknown, _unwrap
-from .sources import IDENTITY, ImageSource, open_source
+from .sources import IDENTITY, ImageSource
 
 __all__ = ["DEFAULT_TILE_SIZE", "GeoTiffOptions", "GeoTiffResult", "export_geotiff"]
 
@@ -307,6 +307,13 @@ def export_geotiff(
     nodata: float | None = None,
     crs: Any = None,
     transform: Any = None,
+    region: Any = None,
+    region_crs: Any = None,
+    scale: float | None = None,
+    crs_transform: Any = None,
+    dimensions: Any = None,
+    max_pixels: float | None = None,
+    resampling: str = "nearest",
     storage_options: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
 ) -> GeoTiffResult:
@@ -340,9 +347,12 @@ def export_geotiff(
     bands
         Names of the bands to export, in order (default: all). They are written as one data type,
         the smallest that holds every band's values exactly (uint8 + int16 → int16; bool → uint8).
-    band_names, mask, nodata, crs, transform
-        Describe a numpy input (``mask`` True where masked, ``nodata`` an *input* value to mask);
-        ``crs``/``transform`` also override a file's. Band names become the band descriptions.
+    band_names, mask, nodata, transform
+        Describe an array input (``mask`` True where masked, ``nodata`` an *input* value to mask,
+        ``transform`` its affine). Band names become the band descriptions.
+    region, region_crs, crs, scale, crs_transform, dimensions, max_pixels, resampling
+        Export.image's output grid, as for :func:`~geotfrecord.export_image` (see
+        :mod:`geotfrecord.grid`); ``crs`` is also the CRS of an array input.
     storage_options
         Passed to fsspec for URL prefixes (e.g. ``{"client_kwargs": {"endpoint_url": ...}}`` for S3).
     progress
@@ -379,23 +389,19 @@ def export_geotiff(
             "no_data": no_data,
         },
     )
-    source = open_source(image, band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform)
+    from .image_export import open_export_source
+
+    describe = {"band_names": band_names, "mask": mask, "nodata": nodata, "crs": crs, "transform": transform}
+    grid = {
+        "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
+        "dimensions": dimensions, "resampling": resampling, "max_pixels": max_pixels,
+    }  # fmt: skip
+    source = open_export_source(image, describe, grid)
     try:
-        _check_crs(source, crs)
         return _export(source, os.fspath(prefix), options, bands, storage_options, progress)
     finally:
         if source is not image:
             source.close()
-
-
-def _check_crs(source: ImageSource, crs: Any) -> None:
-    """``crs`` georeferences an image without a CRS; it does not reproject one that has its own."""
-    if crs is None or source.crs is None:
-        return
-    from rasterio.crs import CRS
-
-    if CRS.from_user_input(crs) != CRS.from_user_input(source.crs):
-        raise OptionsError("crs", f"the image is in {source.crs} already; export_geotiff does not reproject")
 
 
 def _output_dtype(source: ImageSource, indices: list[int]) -> np.dtype:

@@ -84,7 +84,9 @@ def render_preview(
         width, height, per_row, rows = mixer.width, mixer.height, mixer.patches_per_row, mixer.patch_rows
         source = None
     else:
-        if format_options is not None:
+        if isinstance(format_options, TFRecordOptions):
+            options = format_options
+        elif format_options is not None:
             options = TFRecordOptions.from_any(format_options)
         else:
             options = TFRecordOptions(
