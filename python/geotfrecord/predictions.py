@@ -28,7 +28,6 @@ from .examples import KIND_FLOAT, KIND_INT64
 from .mixer import Mixer
 from .naming import image_shard_name
 from .options import DEFAULT_MAX_FILE_SIZE
-from .reader import tile_margin
 from .records import ShardWriter
 from .upload import PatchAssembler
 
@@ -74,10 +73,15 @@ class _Cropper:
             if self.kernel_size is not None:
                 self.margin = (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
             elif self.mixer is not None:
-                try:
-                    self.margin = tile_margin(h * w, self.mixer.patch_dimensions)
-                except ValueError as err:
-                    raise OptionsError("predictions", f"{h} x {w} outputs: {err}") from None
+                # The outputs' own height and width say the buffer; their product alone may not.
+                pw, ph = self.mixer.patch_dimensions
+                if w < pw or h < ph or (w - pw) % 2 or (h - ph) % 2:
+                    raise OptionsError(
+                        "predictions",
+                        f"outputs are {h} x {w} (H x W): neither the mixer's {ph} x {pw} patches "
+                        "nor tiles buffered evenly around them",
+                    )
+                self.margin = ((w - pw) // 2, (h - ph) // 2)
             else:
                 self.margin = (0, 0)
         mx, my = self.margin

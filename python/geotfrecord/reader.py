@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import glob as globlib
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -56,6 +57,21 @@ def iter_records(files: Sequence[str]) -> Iterator[tuple[str, int, bytes]]:
             yield path, index, record
 
 
+def _margin_candidates(per_depth: int, patch: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every buffer (x, y) that makes a tile of exactly ``per_depth`` pixels around the patch."""
+    pw, ph = patch
+    candidates = []
+    mx = 0
+    while pw + 2 * mx <= per_depth:
+        width = pw + 2 * mx
+        if per_depth % width == 0:
+            height = per_depth // width
+            if height >= ph and (height - ph) % 2 == 0:
+                candidates.append((mx, (height - ph) // 2))
+        mx += 1
+    return candidates
+
+
 def tile_margin(
     length: int, patch: tuple[int, int], kernel_size: tuple[int, int] | None = None, *, depth: int = 1
 ) -> tuple[int, int]:
@@ -79,15 +95,7 @@ def tile_margin(
         return mx, my
     if per_depth == pw * ph:
         return 0, 0
-    candidates = []
-    mx = 0
-    while pw + 2 * mx <= per_depth:
-        width = pw + 2 * mx
-        if per_depth % width == 0:
-            height = per_depth // width
-            if height >= ph and (height - ph) % 2 == 0:
-                candidates.append((mx, (height - ph) // 2))
-        mx += 1
+    candidates = _margin_candidates(per_depth, (pw, ph))
     if len(candidates) == 1:
         return candidates[0]
     symmetric = [c for c in candidates if c[0] == c[1]]
@@ -119,6 +127,11 @@ def read_patches(
         ``kernel_size``). Or a mapping ``{band: shape}`` giving each feature's shape.
     bands
         Features to return, in order (default: all, in record order).
+    kernel_size
+        The export's kernelSize. Without it the buffer is inferred from the record lengths (the same
+        for every band and record), which cannot always tell a buffered tile from a stack of tiles:
+        give it for non-square kernels and for exports whose only feature is 3-D (collapseBands, or a
+        single array band).
     batch_size
         Yield (batch, bands, H, W) float32 arrays instead of dicts (the last batch may be smaller).
 
@@ -139,9 +152,15 @@ def read_patches(
     else:
         mixer = Mixer.load(spec)  # type: ignore[arg-type]
     batch: list[np.ndarray] = []
+    tile: tuple[int, int] | None = None  # (tileH, tileW): one buffer for the whole export
     for path, index, record in iter_records(paths):
-        decoded = decode_example(record)
+        try:
+            decoded = decode_example(record)
+        except ValueError as err:
+            raise CorruptRecordError(path, index, f"record {index}: {err}") from None
         names = list(bands) if bands is not None else list(decoded)
+        if mixer is not None and tile is None:
+            tile = _export_tile(decoded, mixer, kernel_size, path, index)
         patch = {}
         for name in names:
             if name not in decoded:
@@ -150,7 +169,7 @@ def read_patches(
             if isinstance(value, list):
                 patch[name] = value
                 continue
-            shape = shapes.get(name) or _tile_shape(value.size, mixer, kernel_size, path, index, name)
+            shape = shapes.get(name) or _tile_shape(value.size, tile, path, index, name)
             try:
                 patch[name] = value.reshape(shape)
             except ValueError:
@@ -168,21 +187,61 @@ def read_patches(
         yield np.stack(batch)
 
 
-def _tile_shape(
-    size: int, mixer: Mixer | None, kernel_size: tuple[int, int] | None, path: str, index: int, name: str
-) -> tuple[int, ...]:
-    if mixer is None:
-        raise CorruptRecordError(path, index, f"record {index}: no shape given for feature {name!r}")
+def _export_tile(
+    decoded: Mapping[str, Any], mixer: Mixer, kernel_size: tuple[int, int] | None, path: str, index: int
+) -> tuple[int, int]:
+    """(tileH, tileW) of the export, told once from the first record.
+
+    Every band of an export has the same buffer, and an array band (tensorDepths, collapseBands)
+    holds a whole number of tiles; so the tile is read from the greatest common divisor of the numeric
+    features' lengths, which is the tile itself as soon as one band is scalar. That length is taken as
+    one tile when it can be (one buffer fits, or one equal buffer in x and y). A record of a single
+    feature (collapseBands, or one array band) may instead be a stack of tiles: one with an equal
+    buffer in x and y (a square kernel), else the only stack that fits. When nothing decides (a
+    non-square kernel, say), the error asks for ``kernel_size``.
+    """
     pw, ph = mixer.patch_dimensions
-    for depth in (1, *range(2, 1 + size // (pw * ph))):
-        if size % depth:
-            continue
-        try:
-            mx, my = tile_margin(size, (pw, ph), kernel_size, depth=depth)
-        except ValueError:
-            continue
-        tile = (ph + 2 * my, pw + 2 * mx)
-        return tile if depth == 1 else (depth, *tile)
+    if kernel_size is not None:
+        return ph + 2 * (kernel_size[1] // 2), pw + 2 * (kernel_size[0] // 2)
+    sizes = [v.size for v in decoded.values() if not isinstance(v, list) and v.size]
+    if not sizes:
+        return ph, pw
+    common = math.gcd(*sizes)
+    try:
+        mx, my = tile_margin(common, (pw, ph))
+        return ph + 2 * my, pw + 2 * mx
+    except ValueError:
+        pass
+    one_tile = _margin_candidates(common, (pw, ph))
+    stacks = [
+        margin
+        for depth in range(2, 1 + common // (pw * ph))
+        if common % depth == 0
+        for margin in _margin_candidates(common // depth, (pw, ph))
+        if len(sizes) == 1 or not one_tile
+    ]
+    square = [m for m in stacks if m[0] == m[1]]
+    for fits in (square, stacks):
+        if len(fits) == 1:
+            mx, my = fits[0]
+            return ph + 2 * my, pw + 2 * mx
+    readings = len(stacks) + len(one_tile)
     raise CorruptRecordError(
-        path, index, f"record {index}: feature {name!r} has {size} values, which is no tile of the {pw} x {ph} patch"
+        path,
+        index,
+        f"record {index}: feature lengths {', '.join(map(str, sorted(set(sizes))))} are "
+        + ("no tile" if not readings else "several possible tiles")
+        + f" of the {pw} x {ph} patch; give kernel_size",
     )
+
+
+def _tile_shape(size: int, tile: tuple[int, int] | None, path: str, index: int, name: str) -> tuple[int, ...]:
+    if tile is None:
+        raise CorruptRecordError(path, index, f"record {index}: no shape given for feature {name!r}")
+    th, tw = tile
+    if size == 0 or size % (th * tw):
+        raise CorruptRecordError(
+            path, index, f"record {index}: feature {name!r} has {size} values, not a whole number of {th} x {tw} tiles"
+        )
+    depth = size // (th * tw)
+    return (th, tw) if depth == 1 else (depth, th, tw)

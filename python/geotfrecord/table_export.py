@@ -44,8 +44,18 @@ def _rows_from(rows: Any, geometry: bool) -> tuple[list[str], dict[str, list[Any
             rows = json.loads(f.read().decode("utf-8"))
     module = type(rows).__module__
     if module.startswith("pyarrow"):
-        rows = rows.to_pydict()
-        return list(rows), {k: list(v) for k, v in rows.items() if k != GEOMETRY_COLUMN or geometry}
+        import pyarrow as pa
+
+        arrow: dict[str, Any] = {}
+        for name in rows.column_names:
+            if name == GEOMETRY_COLUMN and not geometry:
+                continue
+            column = rows.column(name)
+            kind = column.type
+            numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            # Numeric columns without nulls as arrays (the fast path); the rest value by value.
+            arrow[name] = np.asarray(column) if numeric and column.null_count == 0 else column.to_pylist()
+        return list(arrow), arrow
     if module.startswith(("pandas", "geopandas")):
         columns: dict[str, list[Any]] = {}
         for name in rows.columns:
@@ -93,7 +103,10 @@ def _columns_of_dicts(rows: list[tuple[int, Any]]) -> tuple[list[str], dict[str,
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, a NaN of any float type (Python, numpy), pandas' NA or NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
 def _column(name: str, values: Any) -> tuple[int, Any]:
@@ -217,7 +230,9 @@ def read_table(path: str | os.PathLike[str], *, shapes: Mapping[str, Sequence[in
     count = 0
     for index, record in enumerate(read_records(path)):
         for name, value in decode_example(record).items():
-            column = columns.setdefault(name, [None] * index)
+            column = columns.get(name)
+            if column is None:  # a property first seen here: earlier rows lack it
+                column = columns[name] = [None] * index
             column.append(_cell(name, value, shapes.get(name)))
         count = index + 1
         for column in columns.values():

@@ -74,7 +74,6 @@ class PatchAssembler:
             os.makedirs(folder, exist_ok=True)
         self._workdir = tempfile.mkdtemp(prefix=".geotfrecord-", dir=folder)
         self._tmp = os.path.join(self._workdir, "assembled.tif")
-        tiled = mixer.width >= block_size and mixer.height >= block_size
         profile = {
             "driver": "GTiff",
             "width": mixer.width,
@@ -86,9 +85,11 @@ class PatchAssembler:
             "nodata": nodata,
             "compress": "deflate",
             "BIGTIFF": "IF_SAFER",
+            # Tiled whatever the size (a small image is one tile), as documented: never strips.
+            "tiled": True,
+            "blockxsize": block_size,
+            "blockysize": block_size,
         }
-        if tiled:
-            profile.update(tiled=True, blockxsize=block_size, blockysize=block_size)
         with warnings.catch_warnings():
             # A mixer of an ungeoreferenced array has the identity transform; that is not a mistake here.
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
@@ -168,7 +169,8 @@ def upload_image(
     bands
         Features to write as bands, in order (default: every feature of the first Example).
     kernel_size
-        The export's kernelSize, when the buffer cannot be told from the record length.
+        The export's kernelSize, when the buffer cannot be told from the record length (records of
+        exactly the patch size are taken as already cropped either way).
     dtype
         Pixel type of the output (default float32).
     cloud_optimized
@@ -192,8 +194,10 @@ def upload_image(
     assembler: PatchAssembler | None = None
     margin: tuple[int, int] | None = None
     names: list[str] = []
+    last: tuple[str, int] | None = None
     try:
         for path, index, record in iter_records(paths):
+            last = (path, index)
             try:
                 decoded = decode_example(record)
             except ValueError as err:
@@ -221,7 +225,9 @@ def upload_image(
                     raise CorruptRecordError(path, index, f"record {index}: feature {name!r} holds bytes, not numbers")
                 if margin is None:
                     try:
-                        margin = tile_margin(value.size, (pw, ph), kernel_size)
+                        # Patch-sized records are already cropped (as the official notebooks write
+                        # them), whatever kernel the export had; otherwise the buffer is the kernel's.
+                        margin = (0, 0) if value.size == pw * ph else tile_margin(value.size, (pw, ph), kernel_size)
                     except ValueError as err:
                         raise CorruptRecordError(path, index, f"record {index}: feature {name!r}: {err}") from None
                 mx, my = margin
@@ -238,10 +244,12 @@ def upload_image(
                 progress(assembler.count, m.total_patches)
         if assembler is None:
             raise OptionsError("records", f"no Examples in {', '.join(paths)}; the mixer expects {m.total_patches}")
-        if assembler.count != m.total_patches:
-            raise OptionsError(
-                "records",
-                f"the mixer expects {m.total_patches} Examples (totalPatches), the files hold {assembler.count}",
+        if assembler.count != m.total_patches and last is not None:
+            raise CorruptRecordError(
+                last[0],
+                last[1],
+                f"record {last[1]} is the last Example: the files hold {assembler.count} Examples, "
+                f"the mixer expects {m.total_patches} (totalPatches)",
             )
         written = assembler.close()
     except BaseException:
