@@ -77,3 +77,16 @@ def test_levels_and_bad_level():
     assert len(_core.gzip_compress(data, 9)) < len(_core.gzip_compress(data, 0))
     with pytest.raises(ValueError, match="level"):
         _core.GzipCompressor(12)
+
+
+def test_output_cap_keeps_the_rest_for_later_calls():
+    data = bytes(10_000_000) + b"end"
+    stream = gzip.compress(data)
+    d = _core.GzipDecompressor()
+    pieces = [d.decompress(stream, 1 << 20)]
+    while d.has_pending_input:
+        pieces.append(d.decompress(b"", 1 << 20))
+    d.finish()
+    assert b"".join(pieces) == data
+    assert max(len(p) for p in pieces) <= 1 << 20
+    assert len(pieces) >= 10

@@ -225,3 +225,37 @@ def test_large_random_stream(tmp_path):
     path = tmp_path / "big.tfrecord.gz"
     geotfrecord.write_records(path, records, level=1)
     assert list(geotfrecord.read_records(path)) == records
+
+
+def test_plain_file_starting_like_gzip_is_read_as_plain(tmp_path, tf):
+    # A first record of 35615 bytes makes a plain file start with 1f 8b, the gzip magic.
+    records = [b"z" * (0x8B1F + 65536), b"next"]
+    path = tmp_path / "looks-gzip.tfrecord"
+    geotfrecord.write_records(path, records, compressed=False)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert list(geotfrecord.read_records(path)) == records
+    assert [r.numpy() for r in tf.data.TFRecordDataset(str(path))] == records
+
+
+def test_writer_copies_mutable_buffers_and_rejects_text(tmp_path):
+    path = tmp_path / "reuse.tfrecord"
+    buffer = bytearray(b"a" * 100)
+    with geotfrecord.RecordWriter(path) as writer:
+        writer.write(buffer)
+        buffer[:] = b"b" * 100  # a reader that reuses its buffer must not change what was written
+        writer.write(memoryview(np.arange(4, dtype=np.int32)))
+        with pytest.raises(TypeError, match="not str"):
+            writer.write("text")
+    assert list(geotfrecord.read_records(path)) == [b"a" * 100, np.arange(4, dtype=np.int32).tobytes()]
+
+
+def test_highly_compressible_gzip_reads_in_bounded_steps(tmp_path):
+    records = [bytes(8 << 20) for _ in range(12)]  # 96 MiB of zeros: about 100 KiB of gzip
+    path = tmp_path / "zeros.tfrecord.gz"
+    geotfrecord.write_records(path, records, level=1)
+    assert path.stat().st_size < 1 << 20
+    count = 0
+    for record in geotfrecord.read_records(path):
+        assert record == records[0]
+        count += 1
+    assert count == 12

@@ -70,17 +70,21 @@ void register_gzip(py::module_& m) {
       .def(py::init<>())
       .def(
           "decompress",
-          [](PyGzipDecompressor& self, const py::object& data) {
+          [](PyGzipDecompressor& self, const py::object& data, std::size_t max_output) {
             BufferView buf(data);
             std::vector<uint8_t> out;
             {
-              MaybeReleaseGil release(buf.size());
+              MaybeReleaseGil release(buf.size() + (self.decompressor.has_pending_input() ? kReleaseGilAbove + 1 : 0));
               std::lock_guard<std::mutex> guard(self.lock);
-              self.decompressor.decompress(buf.data(), buf.size(), out);
+              self.decompressor.decompress(buf.data(), buf.size(), out, max_output);
             }
             return to_bytes(out);
           },
-          py::arg("data"))
+          py::arg("data"), py::arg("max_output") = static_cast<std::size_t>(-1),
+          "Decompress more input; at most `max_output` bytes come out, the rest of the input waits for "
+          "the next call (see has_pending_input).")
+      .def_property_readonly("has_pending_input",
+                             [](PyGzipDecompressor& self) { return self.decompressor.has_pending_input(); })
       .def("finish", [](PyGzipDecompressor& self) { self.decompressor.finish(); },
            "Raise GzipFormatError if the input stopped inside a member.")
       .def_property_readonly("members", [](PyGzipDecompressor& self) { return self.decompressor.members(); })

@@ -101,37 +101,63 @@ GzipDecompressor::GzipDecompressor() : state_(std::make_unique<State>()) {
 
 GzipDecompressor::~GzipDecompressor() { zng_inflateEnd(&state_->stream); }
 
-void GzipDecompressor::decompress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out) {
+void GzipDecompressor::decompress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out,
+                                  std::size_t max_output) {
+  const std::size_t limit = out.size() + std::min(max_output, std::numeric_limits<std::size_t>::max() - out.size());
+  if (!pending_.empty()) {
+    // Earlier input first; new input joins it (the caller only adds input once pending is drained,
+    // so this copy stays small).
+    pending_.insert(pending_.end(), data, data + size);
+    std::vector<uint8_t> input;
+    input.swap(pending_);
+    const uint8_t* p = input.data();
+    std::size_t n = input.size();
+    inflate_from(p, n, out, limit);
+    pending_.assign(p, p + n);
+    return;
+  }
+  inflate_from(data, size, out, limit);
+  pending_.assign(data, data + size);
+}
+
+void GzipDecompressor::inflate_from(const uint8_t*& data, std::size_t& size, std::vector<uint8_t>& out,
+                                    std::size_t limit) {
   zng_stream& s = state_->stream;
-  while (size) {
+  while (out.size() < limit) {
     const std::size_t step = std::min(size, kMaxStep);
+    if (step == 0 && !draining_) break;
+    const std::size_t old = out.size();
+    const std::size_t want = std::max<std::size_t>(256 * 1024, std::min<std::size_t>(4 * step, kMaxStep));
+    const std::size_t room = std::min(want, limit - old);
+    out.resize(old + room);
     s.next_in = data;
     s.avail_in = static_cast<uint32_t>(step);
-    while (s.avail_in) {
-      const std::size_t old = out.size();
-      const std::size_t room = std::max<std::size_t>(256 * 1024, std::min<std::size_t>(4 * s.avail_in, kMaxStep));
-      out.resize(old + room);
-      s.next_out = out.data() + old;
-      s.avail_out = static_cast<uint32_t>(room);
-      const uint32_t before_in = s.avail_in;
-      in_member_ = true;
-      const int rc = zng_inflate(&s, Z_NO_FLUSH);
-      out.resize(old + (room - s.avail_out));
-      consumed_ += before_in - s.avail_in;
-      if (rc == Z_STREAM_END) {
-        ++members_;
-        in_member_ = false;
-        zng_inflateReset(&s);
-      } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR || rc == Z_MEM_ERROR) {
-        const char* why = s.msg ? s.msg : "invalid data";
-        throw GzipFormatError("corrupt gzip data near compressed byte offset " + std::to_string(consumed_) +
-                              " (member " + std::to_string(members_) + "): " + why);
-      } else if (rc == Z_BUF_ERROR && before_in == s.avail_in && s.avail_out != 0) {
-        break;  // needs more input than this call has
-      }
+    s.next_out = out.data() + old;
+    s.avail_out = static_cast<uint32_t>(room);
+    if (step) in_member_ = true;
+    const int rc = zng_inflate(&s, Z_NO_FLUSH);
+    out.resize(old + (room - s.avail_out));
+    const std::size_t used = step - s.avail_in;
+    consumed_ += used;
+    data += used;
+    size -= used;
+    // A full output buffer may leave decoded bytes inside zlib-ng: drain them before the next input.
+    draining_ = s.avail_out == 0;
+    if (rc == Z_STREAM_END) {
+      ++members_;
+      in_member_ = false;
+      draining_ = false;
+      zng_inflateReset(&s);
+    } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR || rc == Z_MEM_ERROR) {
+      const char* why = s.msg ? s.msg : "invalid data";
+      throw GzipFormatError("corrupt gzip data near compressed byte offset " + std::to_string(consumed_) +
+                            " (member " + std::to_string(members_) + "): " + why);
+    } else if (rc == Z_BUF_ERROR && used == 0 && s.avail_out != 0) {
+      if (step == 0) break;  // nothing left inside zlib-ng either
+      // No progress with both input and room for output: the stream cannot go on.
+      throw GzipFormatError("corrupt gzip data near compressed byte offset " + std::to_string(consumed_) +
+                            " (member " + std::to_string(members_) + "): inflate made no progress");
     }
-    data += step;
-    size -= step;
   }
 }
 

@@ -23,7 +23,7 @@ from .grid import check_max_pixels, on_grid, resolve_grid
 from .mixer import Mixer
 from .naming import image_shard_name, mixer_name
 from .options import TFRecordOptions
-from .records import ShardWriter
+from .records import ShardWriter, default_threads
 from .sources import BandWindow, ImageSource, open_source
 
 __all__ = ["ExportResult", "export_image"]
@@ -260,7 +260,7 @@ def export_image(
         "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
         "dimensions": dimensions, "resampling": resampling, "max_pixels": max_pixels,
     }  # fmt: skip
-    threads = threads or os.cpu_count() or 1
+    threads = threads or default_threads()
     if client is not None:
         from .dask_export import export_image_distributed
 

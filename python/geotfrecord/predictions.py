@@ -28,7 +28,7 @@ from .examples import KIND_FLOAT, KIND_INT64
 from .mixer import Mixer
 from .naming import image_shard_name
 from .options import DEFAULT_MAX_FILE_SIZE
-from .records import ShardWriter
+from .records import ShardWriter, default_threads
 from .upload import PatchAssembler
 
 __all__ = ["predictions_to_geotiff", "write_predictions"]
@@ -167,7 +167,7 @@ def write_predictions(
                 for c, name in enumerate(names)
             ]
             framed, sizes = _core.encode_tile_examples(
-                strip, pw, [i * pw for i in range(n)], threads or os.cpu_count() or 1
+                strip, pw, [i * pw for i in range(n)], threads or default_threads()
             )
             shards.append(framed, sizes)
             count += n

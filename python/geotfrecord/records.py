@@ -34,12 +34,38 @@ GZIP_MAGIC = b"\x1f\x8b"
 GZIP_SUFFIX = ".gz"
 #: Bytes read from a file at a time.
 READ_CHUNK = 4 << 20
+#: Most decompressed bytes produced at a time when reading gzip.
+INFLATE_STEP = 16 << 20
 #: Records are framed and written in batches of about this many bytes.
 WRITE_BATCH = 4 << 20
 #: Gzip files are written as independent members of this many uncompressed bytes (the last one
 #: shorter, never empty), deflated in parallel. TensorFlow's GZIP reader and Python's gzip read
 #: concatenated members as one stream; the member boundaries do not depend on the thread count.
 GZIP_MEMBER_SIZE = 4 << 20
+
+
+def default_threads() -> int:
+    """Threads to use when not told: the cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def is_gzip(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is gzip rather than plain TFRecord.
+
+    The gzip magic alone is not enough: a plain file whose first record is 35615 (0x8b1f) bytes long,
+    plus any multiple of 65536, starts with the same two bytes. A valid TFRecord header (the length's
+    masked CRC) decides for plain.
+    """
+    if head[:3] != GZIP_MAGIC + b"\x08":
+        return False
+    if len(head) >= 12:
+        stored = int.from_bytes(head[8:12], "little")
+        if stored == _core.mask_crc(_core.crc32c(head[:8])):
+            return False
+    return True
 
 
 class _MemberCompressor:
@@ -144,7 +170,7 @@ class RecordWriter:
         self._output = AtomicOutput(self.path, storage_options)
         try:
             self._gzip = (
-                _MemberCompressor(self._output.file.write, level, threads or os.cpu_count() or 1)
+                _MemberCompressor(self._output.file.write, level, threads or default_threads())
                 if self.compressed
                 else None
             )
@@ -158,7 +184,11 @@ class RecordWriter:
         self.closed = False
 
     def write(self, record: bytes | bytearray | memoryview) -> None:
-        """Append one record."""
+        """Append one record (a bytes-like object; mutable ones are copied, so reusing a buffer is safe)."""
+        if not isinstance(record, bytes):
+            if isinstance(record, str):
+                raise TypeError("a record must be bytes-like, not str (encode it first)")
+            record = bytes(memoryview(record).cast("B"))
         self._pending.append(record)
         self._pending_bytes += len(record)
         self.records_written += 1
@@ -379,11 +409,16 @@ def read_records(
     parser = _core.RecordParser(max_record_size)
     with open_input(path, storage_options) as f:
         chunk = f.read(READ_CHUNK)
-        inflater = _core.GzipDecompressor() if chunk[:2] == GZIP_MAGIC else None
+        inflater = _core.GzipDecompressor() if is_gzip(chunk) else None
         try:
             while chunk:
-                data = inflater.decompress(chunk) if inflater is not None else chunk
-                yield from parser.feed(data)
+                if inflater is None:
+                    yield from parser.feed(chunk)
+                else:
+                    # Inflate in bounded steps: a chunk of zeros (masked tiles) can expand a thousandfold.
+                    yield from parser.feed(inflater.decompress(chunk, INFLATE_STEP))
+                    while inflater.has_pending_input:
+                        yield from parser.feed(inflater.decompress(b"", INFLATE_STEP))
                 chunk = f.read(READ_CHUNK)
             if inflater is not None:
                 inflater.finish()

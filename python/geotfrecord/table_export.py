@@ -28,7 +28,7 @@ from ._files import open_input
 from .errors import OptionsError
 from .examples import KIND_BYTES, KIND_FLOAT, decode_example
 from .naming import table_name
-from .records import RecordWriter, read_records
+from .records import RecordWriter, default_threads, read_records
 
 __all__ = ["export_table", "read_table"]
 
@@ -197,7 +197,7 @@ def export_table(
             for start in range(0, count, ROWS_PER_BATCH):
                 stop = min(count, start + ROWS_PER_BATCH)
                 batch = [(n, k, _rows_slice(k, p, start, stop)) for n, k, p in encoded]
-                framed, sizes = _core.encode_row_examples(batch, stop - start, threads or os.cpu_count() or 1)
+                framed, sizes = _core.encode_row_examples(batch, stop - start, threads or default_threads())
                 writer.write_framed(framed, len(sizes))
     return path
 

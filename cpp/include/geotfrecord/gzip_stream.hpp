@@ -55,7 +55,12 @@ class GzipDecompressor {
   GzipDecompressor& operator=(const GzipDecompressor&) = delete;
 
   // Appends the decompressed bytes of `data` to `out`; members may span calls and follow each other.
-  void decompress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out);
+  // Stops once `out` has grown by `max_output` bytes, keeping the rest of the input for the next call
+  // (with no new data), so that a highly compressible stream never inflates in one piece.
+  void decompress(const uint8_t* data, std::size_t size, std::vector<uint8_t>& out,
+                  std::size_t max_output = static_cast<std::size_t>(-1));
+  // Whether input given earlier is still waiting because of `max_output`.
+  bool has_pending_input() const noexcept { return !pending_.empty() || draining_; }
   // Throws GzipFormatError if the input ended inside a member.
   void finish() const;
   bool in_member() const noexcept { return in_member_; }
@@ -64,9 +69,13 @@ class GzipDecompressor {
  private:
   struct State;
   std::unique_ptr<State> state_;
+  void inflate_from(const uint8_t*& data, std::size_t& size, std::vector<uint8_t>& out, std::size_t limit);
+
   bool in_member_ = false;
   uint64_t members_ = 0;
   uint64_t consumed_ = 0;
+  std::vector<uint8_t> pending_;  // input not yet inflated because the output limit was reached
+  bool draining_ = false;         // zlib-ng may hold decoded output that did not fit the last call
 };
 
 }  // namespace geotfrecord
