@@ -136,11 +136,24 @@ class AtomicOutput:
             self.abort()
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[str]:
-    """Delete the temporary files an interrupted run left in a local ``folder``; returns their paths."""
+def remove_stale_temporaries(folder: str | os.PathLike[str], names: str = "*") -> list[str]:
+    """Delete the temporaries an interrupted run left in a local ``folder`` for final names matching the
+    glob ``names`` (default: all of them); returns their paths.
+
+    A temporary is ``.<final name>.<token>.geotfrecord-tmp``, so it is told apart from user files by
+    its name alone.
+    """
+    import fnmatch
+
     removed = []
+    if not is_local(folder) or not os.path.isdir(_local_path(folder)):
+        return removed
     for entry in os.scandir(_local_path(folder)):
-        if entry.is_file() and entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+        name = entry.name
+        if not (entry.is_file() and name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            continue
+        final = name[1 : -len(TEMP_SUFFIX)].rsplit(".", 1)[0]  # strip the dot, the suffix and the token
+        if fnmatch.fnmatchcase(final, names):
             os.remove(entry.path)
             removed.append(entry.path)
     return removed

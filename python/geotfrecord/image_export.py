@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._files import remove_stale_temporaries
 from .errors import OptionsError
 from .examples import KIND_BYTES, KIND_FLOAT, KIND_INT64
 from .grid import check_max_pixels, on_grid, resolve_grid
 from .mixer import Mixer
-from .naming import image_shard_name, mixer_name
+from .naming import image_shard_name, image_shard_pattern, mixer_name
 from .options import TFRecordOptions
 from .records import ShardWriter, default_threads
 from .sources import BandWindow, ImageSource, open_source
@@ -374,6 +375,29 @@ def export_rows(
     return written, dropped
 
 
+def _remove_leftovers_of_killed_runs(prefix: str) -> None:
+    """Temporaries of this prefix's shards and mixer that a killed run left behind (local folders)."""
+    folder = os.path.dirname(image_shard_name(prefix, 0, compressed=False)) or "."
+    remove_stale_temporaries(folder, image_shard_pattern(prefix))
+    remove_stale_temporaries(folder, os.path.basename(mixer_name(prefix)))
+
+
+def _remove_stale_shards(prefix: str, count: int, compressed: bool, storage_options: Mapping[str, Any] | None) -> None:
+    """Shards numbered from ``count`` on, left by an earlier, longer export to the same prefix: with
+    them in place, a glob of the new export's files would mix two exports."""
+    import fsspec
+
+    for suffix_compressed in (compressed, not compressed):
+        index = count if suffix_compressed == compressed else 0
+        while True:
+            path = image_shard_name(prefix, index, compressed=suffix_compressed)
+            fs, local = fsspec.core.url_to_fs(path, **(storage_options or {}))
+            if not fs.exists(local):
+                break
+            fs.rm(local)
+            index += 1
+
+
 def write_mixer(
     prefix: str, source: ImageSource, plan: ExportPlan, storage_options: Mapping[str, Any] | None = None
 ) -> str | None:
@@ -397,6 +421,7 @@ def _export(
     storage_options: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     plan = plan_export(source, options, bands)
+    _remove_leftovers_of_killed_runs(prefix)
     shards = ShardWriter(
         lambda i: image_shard_name(prefix, i, compressed=options.compressed),
         compressed=options.compressed,
@@ -419,6 +444,7 @@ def _export(
     except BaseException:
         shards.abort()
         raise
+    _remove_stale_shards(prefix, len(files), options.compressed, storage_options)
     mixer_path = write_mixer(prefix, source, plan, storage_options)
     return ExportResult(
         tuple(files), mixer_path, written, dropped, plan.total_patches, shards.records, shards.bytes, options

@@ -25,6 +25,7 @@ __all__ = [
     "geotiff_name",
     "geotiff_piece_name",
     "image_shard_name",
+    "image_shard_pattern",
     "mixer_name",
     "table_name",
 ]
@@ -44,6 +45,12 @@ def image_shard_name(prefix: str, index: int, *, compressed: bool) -> str:
     """``<prefix>-00000.tfrecord.gz``: shard ``index`` of an image export."""
     suffix = TFRECORD_SUFFIX + (GZIP_SUFFIX if compressed else "")
     return _join(prefix, f"{index:0{SHARD_DIGITS}d}") + suffix
+
+
+def image_shard_pattern(prefix: str) -> str:
+    """Glob of every shard name an image export with this prefix can write (without the folder)."""
+    name = image_shard_name(prefix, 0, compressed=False).rsplit("/", 1)[-1]
+    return name.replace("0" * SHARD_DIGITS, "[0-9]" * SHARD_DIGITS) + "*"
 
 
 def mixer_name(prefix: str) -> str:
