@@ -83,8 +83,11 @@ class PatchAssembler:
             "crs": mixer.crs,
             "transform": Affine(*mixer.affine),
             "nodata": nodata,
-            "compress": "deflate",
             "BIGTIFF": "IF_SAFER",
+            # GDAL deflates the tiles on every core; a COG is made from an uncompressed intermediate
+            # (a temporary file, written and read once), so its pixels are compressed only once.
+            "NUM_THREADS": "ALL_CPUS",
+            **({} if cloud_optimized else {"compress": "deflate"}),
             # Tiled whatever the size (a small image is one tile), as documented: never strips.
             "tiled": True,
             "blockxsize": block_size,
@@ -125,7 +128,10 @@ class PatchAssembler:
         source = self._tmp
         if self.cloud_optimized:
             source = os.path.join(self._workdir, "cog.tif")
-            rasterio.shutil.copy(self._tmp, source, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=256, BIGTIFF="IF_SAFER")
+            rasterio.shutil.copy(
+                self._tmp, source, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=256, BIGTIFF="IF_SAFER",
+                NUM_THREADS="ALL_CPUS",
+            )  # fmt: skip
         if is_local(self.out):
             os.replace(source, self.out)
         else:
