@@ -90,3 +90,35 @@ def test_output_cap_keeps_the_rest_for_later_calls():
     assert b"".join(pieces) == data
     assert max(len(p) for p in pieces) <= 1 << 20
     assert len(pieces) >= 10
+
+
+ENGINES = [name for name, _ in _core.GZIP_ENGINES]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("size", [0, 1, 1000, 3_000_000])
+def test_every_engine_writes_standard_gzip(engine, size):
+    data = np.random.default_rng(size).normal(size=size // 4).astype(np.float32).tobytes()
+    level = 1 if engine == "isal" else 6
+    member = _core.gzip_compress(data, level, engine)
+    assert gzip.decompress(member) == data
+    d = _core.GzipDecompressor()
+    assert d.decompress(member) == data
+    d.finish()
+
+
+def test_isal_is_the_default_where_built_and_bad_engines_are_named():
+    import geotfrecord
+    from geotfrecord.records import gzip_settings
+
+    assert gzip_settings(None, None) == (("isal", 1) if "isal" in ENGINES else ("zlib-ng", 6))
+    assert geotfrecord.build_info()["gzip_engines"][0].split()[0] == ("isa-l" if "isal" in ENGINES else "zlib-ng")
+    with pytest.raises(geotfrecord.OptionsError, match="gzip_engine"):
+        gzip_settings("brotli", None)
+    with pytest.raises(geotfrecord.OptionsError, match="gzip_level"):
+        gzip_settings("zlib-ng", 10)
+    if "isal" in ENGINES:
+        with pytest.raises(geotfrecord.OptionsError, match="isal levels are 0-3"):
+            gzip_settings("isal", 6)
+    with pytest.raises(ValueError, match="unknown gzip engine"):
+        _core.gzip_compress(b"x", 1, "brotli")

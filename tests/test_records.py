@@ -259,3 +259,12 @@ def test_highly_compressible_gzip_reads_in_bounded_steps(tmp_path):
         assert record == records[0]
         count += 1
     assert count == 12
+
+
+@pytest.mark.parametrize("engine", [name for name, _ in _core.GZIP_ENGINES])
+def test_tensorflow_reads_every_engine_and_the_records_do_not_change(tf, tmp_path, engine):
+    records = [os.urandom(50_000) for _ in range(40)] + [bytes(300_000)] * 20  # several 4 MiB members
+    path = tmp_path / f"{engine}.tfrecord.gz"
+    geotfrecord.write_records(path, records, gzip_engine=engine, threads=2)
+    assert [r.numpy() for r in tf.data.TFRecordDataset(str(path), compression_type="GZIP")] == records
+    assert gzip.decompress(path.read_bytes()) == _core.frame_records(records)

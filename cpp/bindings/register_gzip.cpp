@@ -24,18 +24,38 @@ void register_gzip(py::module_& m) {
   py::register_exception<GzipFormatError>(m, "GzipFormatError", PyExc_ValueError);
   m.def("deflate_library_version", &deflate_library_version);
 
+  // Best first: the default engine is the first one.
+  py::list engines;
+#if defined(GEOTFRECORD_HAVE_ISAL)
+  engines.append(py::make_tuple("isal", isal_library_version()));
+#endif
+  engines.append(py::make_tuple("zlib-ng", deflate_library_version()));
+  m.attr("GZIP_ENGINES") = engines;
+
   m.def(
       "gzip_compress",
-      [](const py::object& data, int level) {
+      [](const py::object& data, int level, const std::string& engine) {
         BufferView buf(data);
         std::vector<uint8_t> out;
-        {
+        if (engine == "zlib-ng") {
           MaybeReleaseGil release(buf.size());
           out = gzip_compress(buf.data(), buf.size(), level);
+#if defined(GEOTFRECORD_HAVE_ISAL)
+        } else if (engine == "isal") {
+          MaybeReleaseGil release(buf.size());
+          out = isal_gzip_compress(buf.data(), buf.size(), level);
+#endif
+        } else {
+          throw py::value_error("unknown gzip engine '" + engine + "' (this build has: zlib-ng" +
+#if defined(GEOTFRECORD_HAVE_ISAL)
+                                ", isal" +
+#endif
+                                std::string(")"));
         }
         return to_bytes(out);
       },
-      py::arg("data"), py::arg("level") = 6, "One complete gzip member holding `data`.");
+      py::arg("data"), py::arg("level") = 6, py::arg("engine") = "zlib-ng",
+      "One complete gzip member holding `data`, deflated by `engine` (zlib-ng, or isal where built).");
 
   py::class_<PyGzipCompressor>(m, "GzipCompressor", "Streaming gzip compressor (zlib-ng).")
       .def(py::init<int>(), py::arg("level") = 6)

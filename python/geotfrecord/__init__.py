@@ -77,12 +77,15 @@ def build_info() -> dict[str, Any]:
     """What the compiled core was built with and uses at run time.
 
     Returns a dict with ``version``, ``deflate`` (library and version, e.g. ``"zlib-ng 2.3.3"``),
-    ``deflate_origin`` (installed / source tree / the pinned PyPI sdist), ``crc32c`` (the active
+    ``deflate_origin`` (installed / source tree / the pinned PyPI sdist), ``gzip_engines`` (zlib-ng,
+    and ISA-L where the build found it; the first is the default), ``crc32c`` (the active
     backend: ``"sse4.2"``, ``"armv8-crc"`` or the portable fallback) and ``compiler``.
 
     Examples
     --------
     >>> sorted(build_info())
-    ['compiler', 'crc32c', 'deflate', 'deflate_origin', 'version']
+    ['compiler', 'crc32c', 'deflate', 'deflate_origin', 'gzip_engines', 'version']
     """
-    return dict(_core.build_info())
+    info = dict(_core.build_info())
+    info["gzip_engines"] = [version for _, version in _core.GZIP_ENGINES]
+    return info

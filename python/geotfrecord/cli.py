@@ -182,7 +182,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             options = dataclasses.replace(base, **overrides)
         result = export_image(
-            args.image, args.dest, format_options=options, bands=bands, gzip_level=args.level, progress=update
+            args.image,
+            args.dest,
+            format_options=options,
+            bands=bands,
+            gzip_level=args.level,
+            gzip_engine=args.gzip_engine,
+            progress=update,
         )
     finally:
         close()
@@ -494,7 +500,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--collapse-bands", action="store_true", help="all bands in one feature")
     export.add_argument("--integer-encoding", choices=("float", "native"), help="how integer bands are written")
     export.add_argument("--bands", metavar="B1,B2", help="bands to export, in order")
-    export.add_argument("--level", type=int, default=6, help="gzip level (default 6)")
+    export.add_argument("--level", type=int, help="gzip level (default: 1 with isal, 6 with zlib-ng)")
+    export.add_argument("--gzip-engine", choices=("isal", "zlib-ng"), help="deflate engine (default: isal if built)")
     export.add_argument("--cloud-optimized", action="store_true", help="GeoTIFF: write COGs")
     export.add_argument("--file-dimensions", type=int, nargs=2, metavar=("W", "H"), help="GeoTIFF: split size")
     export.add_argument("--skip-empty-files", action="store_true", help="GeoTIFF: skip all-masked pieces")

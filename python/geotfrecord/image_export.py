@@ -24,7 +24,7 @@ from .grid import check_max_pixels, on_grid, resolve_grid
 from .mixer import Mixer
 from .naming import image_shard_name, image_shard_pattern, mixer_name
 from .options import TFRecordOptions
-from .records import ShardWriter, default_threads
+from .records import ShardWriter, default_threads, gzip_settings
 from .sources import BandWindow, ImageSource, open_source
 
 __all__ = ["ExportResult", "export_image"]
@@ -177,7 +177,8 @@ def export_image(
     dimensions: Any = None,
     max_pixels: float | None = None,
     resampling: str = "nearest",
-    gzip_level: int = 6,
+    gzip_level: int | None = None,
+    gzip_engine: str | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     client: Any = None,
@@ -214,8 +215,10 @@ def export_image(
         masked), the output CRS (for an array input, its CRS), metres per pixel, the affine of the
         pixel grid, the size in pixels, the largest number of pixels allowed (default 1e8, as in Earth
         Engine) and GDAL's resampling method (default nearest, as in Earth Engine).
-    gzip_level
-        Compression level (1-9) when compressing.
+    gzip_level, gzip_engine
+        Gzip engine and level when compressing: ``"isal"`` (ISA-L's igzip, levels 0-3, default 1) where
+        the build found libisal, and then the default; else ``"zlib-ng"`` (levels 0-9, default 6). The
+        records are the same whichever compresses them.
     threads
         Threads for encoding (default: all cores).
     progress
@@ -254,8 +257,7 @@ def export_image(
             "integer_encoding": integer_encoding,
         },
     )
-    if not (isinstance(gzip_level, int) and 0 <= gzip_level <= 9):
-        raise OptionsError("gzip_level", f"must be an integer 0-9, got {gzip_level!r}")
+    gzip = gzip_settings(gzip_engine, gzip_level)
     describe = {"band_names": band_names, "mask": mask, "nodata": nodata, "crs": crs, "transform": transform}
     grid = {
         "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
@@ -266,12 +268,12 @@ def export_image(
         from .dask_export import export_image_distributed
 
         return export_image_distributed(
-            client, image, os.fspath(prefix), options, bands, describe, grid, gzip_level, threads, progress,
+            client, image, os.fspath(prefix), options, bands, describe, grid, gzip, threads, progress,
             storage_options=storage_options,
         )  # fmt: skip
     source = open_export_source(image, describe, grid)
     try:
-        return _export(source, os.fspath(prefix), options, bands, gzip_level, threads, progress, storage_options)
+        return _export(source, os.fspath(prefix), options, bands, gzip, threads, progress, storage_options)
     finally:
         if source is not image:
             source.close()
@@ -415,7 +417,7 @@ def _export(
     prefix: str,
     options: TFRecordOptions,
     bands: Sequence[str] | None,
-    level: int,
+    gzip: tuple[str, int],
     threads: int,
     progress: ProgressCallback | None,
     storage_options: Mapping[str, Any] | None = None,
@@ -426,7 +428,8 @@ def _export(
         lambda i: image_shard_name(prefix, i, compressed=options.compressed),
         compressed=options.compressed,
         max_file_size=options.max_file_size,
-        level=level,
+        level=gzip[1],
+        gzip_engine=gzip[0],
         threads=threads,
         storage_options=storage_options,
     )

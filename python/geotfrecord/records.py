@@ -68,19 +68,42 @@ def is_gzip(head: bytes) -> bool:
     return True
 
 
+#: The gzip engines this build has, best first: ISA-L's igzip where libisal was found, and zlib-ng.
+GZIP_ENGINES = tuple(name for name, _ in _core.GZIP_ENGINES)
+#: Each engine's default level: the fastest with a ratio no worse than zlib-ng level 6 on imagery
+#: (igzip level 1 keeps 84.9% of smooth float32 bands at ~490 MB/s; zlib-ng level 6 keeps 85.1% at ~47 MB/s).
+DEFAULT_GZIP_LEVELS = {"isal": 1, "zlib-ng": 6}
+
+
+def gzip_settings(engine: str | None, level: int | None) -> tuple[str, int]:
+    """(engine, level) with the defaults filled in: ISA-L when this build has it, else zlib-ng."""
+    from .errors import OptionsError
+
+    if engine is None:
+        engine = "isal" if "isal" in GZIP_ENGINES else "zlib-ng"
+    if engine not in GZIP_ENGINES:
+        raise OptionsError("gzip_engine", f"{engine!r} is not in this build (available: {', '.join(GZIP_ENGINES)})")
+    if level is None:
+        level = DEFAULT_GZIP_LEVELS[engine]
+    highest = 3 if engine == "isal" else 9
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= highest:
+        raise OptionsError("gzip_level", f"{engine} levels are 0-{highest}, got {level!r}")
+    return engine, level
+
+
 class _MemberCompressor:
     """Cuts the stream into GZIP_MEMBER_SIZE chunks, deflates each as a gzip member on worker
     threads (the core releases the GIL) and writes the members in stream order."""
 
-    def __init__(self, write: Callable[[bytes], None], level: int, threads: int) -> None:
+    def __init__(self, write: Callable[[bytes], None], engine: str, level: int, threads: int) -> None:
         self._write = write
+        self._engine = engine
         self._level = level
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="geotfrecord-gzip") if threads > 1 else None
         self._inflight: deque[Future[bytes]] = deque()
         self._max_inflight = 2 * threads
         self._carry = bytearray()
         self.bytes_out = 0
-        _core.GzipCompressor(level)  # validates the level now rather than in a worker
 
     def feed(self, data: Any) -> None:
         view = memoryview(data).cast("B")
@@ -99,9 +122,9 @@ class _MemberCompressor:
 
     def _submit(self, chunk: Any) -> None:
         if self._pool is None:
-            self._emit(_core.gzip_compress(chunk, self._level))
+            self._emit(_core.gzip_compress(chunk, self._level, self._engine))
             return
-        self._inflight.append(self._pool.submit(_core.gzip_compress, chunk, self._level))
+        self._inflight.append(self._pool.submit(_core.gzip_compress, chunk, self._level, self._engine))
         while len(self._inflight) > self._max_inflight:
             self._emit(self._inflight.popleft().result())
 
@@ -121,7 +144,7 @@ class _MemberCompressor:
         self.flush()
         if not self.bytes_out:
             # No records at all: still a valid (empty) gzip file rather than zero bytes.
-            self._emit(_core.gzip_compress(b"", self._level))
+            self._emit(_core.gzip_compress(b"", self._level, self._engine))
         self.shutdown()
 
     def shutdown(self) -> None:
@@ -141,8 +164,9 @@ class RecordWriter:
         Local path or fsspec URL.
     compressed
         Gzip the file. ``None`` (the default) compresses when ``path`` ends in ``.gz``.
-    level
-        Gzip level, 0-9.
+    level, gzip_engine
+        Gzip level and engine: ``"isal"`` (ISA-L's igzip, levels 0-3, default 1; where the build found
+        libisal, and then the default) or ``"zlib-ng"`` (levels 0-9, default 6).
     threads
         Threads deflating in parallel (default: all cores); the bytes written do not depend on it.
     storage_options
@@ -161,16 +185,18 @@ class RecordWriter:
         path: str | os.PathLike[str],
         *,
         compressed: bool | None = None,
-        level: int = 6,
+        level: int | None = None,
         threads: int | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        gzip_engine: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        engine, level = gzip_settings(gzip_engine, level)
         self.compressed = self.path.endswith(GZIP_SUFFIX) if compressed is None else bool(compressed)
         self._output = AtomicOutput(self.path, storage_options)
         try:
             self._gzip = (
-                _MemberCompressor(self._output.file.write, level, threads or default_threads())
+                _MemberCompressor(self._output.file.write, engine, level, threads or default_threads())
                 if self.compressed
                 else None
             )
@@ -294,11 +320,13 @@ class ShardWriter:
         *,
         compressed: bool,
         max_file_size: int,
-        level: int = 6,
+        level: int | None = None,
         threads: int | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        gzip_engine: str | None = None,
     ) -> None:
         self._name_for = name_for
+        self._gzip_engine = gzip_engine
         self._storage_options = storage_options
         self._compressed = compressed
         self._max_file_size = max_file_size
@@ -319,6 +347,7 @@ class ShardWriter:
             level=self._level,
             threads=self._threads,
             storage_options=self._storage_options,
+            gzip_engine=self._gzip_engine,
         )
         self._writers.append(self._current)
         self._current_bytes = 0
@@ -368,8 +397,9 @@ def write_records(
     records: Iterable[bytes],
     *,
     compressed: bool | None = None,
-    level: int = 6,
+    level: int | None = None,
     threads: int | None = None,
+    gzip_engine: str | None = None,
 ) -> int:
     """Write ``records`` to one TFRecord file and return how many were written.
 
@@ -381,7 +411,7 @@ def write_records(
     >>> write_records("/tmp/two.tfrecord", [b"a", b"b"])
     2
     """
-    with RecordWriter(path, compressed=compressed, level=level, threads=threads) as writer:
+    with RecordWriter(path, compressed=compressed, level=level, threads=threads, gzip_engine=gzip_engine) as writer:
         writer.write_many(records)
     return writer.records_written
 

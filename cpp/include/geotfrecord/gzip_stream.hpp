@@ -47,6 +47,13 @@ class GzipCompressor {
 // One complete gzip member of `data` (an empty one if size == 0).
 std::vector<uint8_t> gzip_compress(const uint8_t* data, std::size_t size, int level = 6);
 
+#if defined(GEOTFRECORD_HAVE_ISAL)
+// The same with ISA-L's igzip (levels 0..3), where the build found libisal.
+std::vector<uint8_t> isal_gzip_compress(const uint8_t* data, std::size_t size, int level = 1);
+// "isa-l 2.30.0"
+std::string isal_library_version();
+#endif
+
 class GzipDecompressor {
  public:
   GzipDecompressor();
