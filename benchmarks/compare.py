@@ -241,6 +241,11 @@ def main() -> int:
             lambda: geotfrecord.upload_image(exported.files, exported.mixer, work / "up.tif", cloud_optimized=False),
             args.repeat,
         )
+        t.time(
+            "read_patches (records -> numpy tiles)",
+            lambda: sum(1 for _ in geotfrecord.read_patches(exported.files, exported.mixer)),
+            args.repeat,
+        )
         spec = {b: tf.io.FixedLenFeature([tile, tile], tf.float32) for b in BANDS}
 
         def tf_parse() -> None:
@@ -295,6 +300,11 @@ def main() -> int:
             (f"gzip (zlib-ng) with {args.threads} threads >= 1.8x faster than 1", gz1 / gzn, 1.8),
             (f"gzip export ({default_engine}) >= 8x TensorFlow's GZIP writer", t["TensorFlow, GZIP"] / gz_default, 8),
             ("upload >= 20x tf.data parsing", parse_s / upload_s, 20),
+            (
+                "read_patches vs tf.data parsing (no target; speed-up)",
+                parse_s / t["read_patches (records -> numpy tiles)"],
+                0,
+            ),
             ("table export vs TensorFlow (no target; speed-up)", table["TensorFlow"] / table["export_table"], 0),
         ]
         failed = 0

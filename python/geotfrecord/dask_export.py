@@ -43,7 +43,6 @@ from .image_export import (
 )
 from .naming import image_shard_name
 from .options import TFRecordOptions
-from .records import ShardWriter
 
 __all__ = ["export_image_distributed", "export_many"]
 
@@ -80,15 +79,9 @@ def _export_block(
     """A Dask task: patch rows [start, stop) to complete files under temporary part names."""
     source = open_export_source(image, describe, grid)
     attempt = secrets.token_hex(3)  # a retry never collides with what a killed attempt left behind
-    options = plan.options
-    shards = ShardWriter(
-        lambda k: _part_name(folder, token, task, attempt, k, options.compressed),
-        compressed=options.compressed,
-        max_file_size=options.max_file_size,
-        level=gzip[1],
-        gzip_engine=gzip[0],
-        threads=threads,
-        storage_options=storage_options,
+    compressed = plan.options.compressed
+    shards = plan.shard_writer(
+        lambda k: _part_name(folder, token, task, attempt, k, compressed), gzip, threads, storage_options
     )
     try:
         written, dropped = export_rows(source, plan, range(start, stop), shards, threads)

@@ -41,7 +41,7 @@ from ._files import TEMP_SUFFIX, _local_path, is_local
 from .errors import DestinationError, OptionsError
 from .image_export import _select_bands
 from .naming import geotiff_name, geotiff_piece_name
-from .options import _bool, _grid, _is_int, _is_number, _reject_unknown, _unwrap
+from .options import Spellings, _bool, _grid, _is_int, _is_number, _reject_unknown, _unwrap
 from .sources import IDENTITY, ImageSource
 
 __all__ = ["DEFAULT_TILE_SIZE", "GeoTiffOptions", "GeoTiffResult", "export_geotiff"]
@@ -63,28 +63,28 @@ _INT64 = np.iinfo(np.int64)
 _FLOAT_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 # attribute → (ee.batch spelling, REST GeoTiffImageExportOptions spelling)
-_SPELLINGS: dict[str, tuple[str, str]] = {
-    "cloud_optimized": ("cloudOptimized", "cloudOptimized"),
-    "file_dimensions": ("fileDimensions", "tileDimensions"),
-    "skip_empty_files": ("skipEmptyTiles", "skipEmptyFiles"),
-    "tile_size": ("shardSize", "tileSize"),
-    "no_data": ("noData", "noData"),
-}
-_FORMAT = {v[0]: k for k, v in _SPELLINGS.items()}
-_REST = {v[1]: k for k, v in _SPELLINGS.items()}
-_REST_ONLY = set(_REST) - set(_FORMAT)
-_FORMAT_ONLY = set(_FORMAT) - set(_REST)
+_SPELLINGS = Spellings(
+    {
+        "cloud_optimized": ("cloudOptimized", "cloudOptimized"),
+        "file_dimensions": ("fileDimensions", "tileDimensions"),
+        "skip_empty_files": ("skipEmptyTiles", "skipEmptyFiles"),
+        "tile_size": ("shardSize", "tileSize"),
+        "no_data": ("noData", "noData"),
+    }
+)
+_FORMAT = _SPELLINGS.format
+_REST = _SPELLINGS.rest
 
 
 def _rest_names(prefix: str = "") -> dict[str, str]:
-    names = {attr: prefix + rest for attr, (_, rest) in _SPELLINGS.items()}
+    names = {attr: prefix + rest for attr, (_, rest) in _SPELLINGS.table.items()}
     names["width"] = names["file_dimensions"] + ".width"
     names["height"] = names["file_dimensions"] + ".height"
     return names
 
 
 def _format_names(prefix: str = "") -> dict[str, str]:
-    names = {attr: prefix + ee for attr, (ee, _) in _SPELLINGS.items()}
+    names = {attr: prefix + ee for attr, (ee, _) in _SPELLINGS.table.items()}
     names["width"] = names["file_dimensions"] + "[0]"
     names["height"] = names["file_dimensions"] + "[1]"
     return names
@@ -220,15 +220,7 @@ class GeoTiffOptions:
     @classmethod
     def from_any(cls, options: Mapping[str, Any], *, prefix: str = "") -> GeoTiffOptions:
         """From either spelling, told apart by its keys; mixing the two is an error."""
-        if not isinstance(options, Mapping):
-            raise OptionsError(prefix.rstrip(".") or "formatOptions", f"must be an object, got {options!r}")
-        rest = [k for k in options if k in _REST_ONLY]
-        ee = [k for k in options if k in _FORMAT_ONLY]
-        if rest and ee:
-            raise OptionsError(
-                prefix + rest[0], f"REST spelling mixed with ee.batch spelling ({ee[0]!r}); use one of the two"
-            )
-        if rest or isinstance(options.get("noData"), Mapping):
+        if _SPELLINGS.is_rest(options, prefix) or isinstance(options.get("noData"), Mapping):
             return cls.from_rest(options, prefix=prefix)
         return cls.from_format_options(options, prefix=prefix)
 
@@ -389,13 +381,13 @@ def export_geotiff(
             "no_data": no_data,
         },
     )
-    from .image_export import open_export_source
+    from .image_export import open_export_source, source_keywords
 
-    describe = {"band_names": band_names, "mask": mask, "nodata": nodata, "crs": crs, "transform": transform}
-    grid = {
-        "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
-        "dimensions": dimensions, "resampling": resampling, "max_pixels": max_pixels,
-    }  # fmt: skip
+    describe, grid = source_keywords(
+        band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform, region=region,
+        region_crs=region_crs, scale=scale, crs_transform=crs_transform, dimensions=dimensions,
+        resampling=resampling, max_pixels=max_pixels,
+    )  # fmt: skip
     source = open_export_source(image, describe, grid)
     try:
         return _export(source, os.fspath(prefix), options, bands, storage_options, progress)

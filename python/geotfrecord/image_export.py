@@ -258,11 +258,11 @@ def export_image(
         },
     )
     gzip = gzip_settings(gzip_engine, gzip_level)
-    describe = {"band_names": band_names, "mask": mask, "nodata": nodata, "crs": crs, "transform": transform}
-    grid = {
-        "region": region, "region_crs": region_crs, "crs": crs, "scale": scale, "crs_transform": crs_transform,
-        "dimensions": dimensions, "resampling": resampling, "max_pixels": max_pixels,
-    }  # fmt: skip
+    describe, grid = source_keywords(
+        band_names=band_names, mask=mask, nodata=nodata, crs=crs, transform=transform, region=region,
+        region_crs=region_crs, scale=scale, crs_transform=crs_transform, dimensions=dimensions,
+        resampling=resampling, max_pixels=max_pixels,
+    )  # fmt: skip
     threads = threads or default_threads()
     if client is not None:
         from .dask_export import export_image_distributed
@@ -277,6 +277,14 @@ def export_image(
     finally:
         if source is not image:
             source.close()
+
+
+def source_keywords(**keywords: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split an export's image keywords into those that describe the image (``band_names``, ``mask``,
+    ``nodata``, ``crs``, ``transform``) and those that choose the output grid (``region``, ``crs``, …)."""
+    describe = {k: keywords[k] for k in ("band_names", "mask", "nodata", "crs", "transform")}
+    grid_keys = ("region", "region_crs", "crs", "scale", "crs_transform", "dimensions", "resampling", "max_pixels")
+    return describe, {k: keywords[k] for k in grid_keys}
 
 
 def open_export_source(image: Any, describe: Mapping[str, Any], grid: Mapping[str, Any]) -> ImageSource:
@@ -323,6 +331,24 @@ class ExportPlan:
     @property
     def total_patches(self) -> int:
         return self.patches_per_row * self.patch_rows
+
+    def shard_writer(
+        self,
+        name_for: Callable[[int], str],
+        gzip: tuple[str, int],
+        threads: int,
+        storage_options: Mapping[str, Any] | None,
+    ) -> ShardWriter:
+        """Files numbered by ``name_for``, sharded and compressed as the options say."""
+        return ShardWriter(
+            name_for,
+            compressed=self.options.compressed,
+            max_file_size=self.options.max_file_size,
+            level=gzip[1],
+            gzip_engine=gzip[0],
+            threads=threads,
+            storage_options=storage_options,
+        )
 
 
 def plan_export(source: ImageSource, options: TFRecordOptions, bands: Sequence[str] | None) -> ExportPlan:
@@ -424,14 +450,8 @@ def _export(
 ) -> ExportResult:
     plan = plan_export(source, options, bands)
     _remove_leftovers_of_killed_runs(prefix)
-    shards = ShardWriter(
-        lambda i: image_shard_name(prefix, i, compressed=options.compressed),
-        compressed=options.compressed,
-        max_file_size=options.max_file_size,
-        level=gzip[1],
-        gzip_engine=gzip[0],
-        threads=threads,
-        storage_options=storage_options,
+    shards = plan.shard_writer(
+        lambda i: image_shard_name(prefix, i, compressed=options.compressed), gzip, threads, storage_options
     )
     done = 0
 

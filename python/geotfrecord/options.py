@@ -42,23 +42,53 @@ DEFAULT_MAX_FILE_SIZE = 1 << 30
 #: (uint8 as one raw byte string per band, other integers as int64 lists, as the service has been seen to do).
 INTEGER_ENCODINGS = ("float", "native")
 
+
+@dataclass(frozen=True)
+class Spellings:
+    """The two Earth Engine spellings of one options object: attribute → (ee.batch name, REST name)."""
+
+    table: Mapping[str, tuple[str, str]]
+
+    @property
+    def format(self) -> dict[str, str]:
+        """ee.batch name → attribute."""
+        return {ee: attr for attr, (ee, _) in self.table.items()}
+
+    @property
+    def rest(self) -> dict[str, str]:
+        """REST name → attribute."""
+        return {rest: attr for attr, (_, rest) in self.table.items()}
+
+    def is_rest(self, options: Mapping[str, Any], prefix: str) -> bool:
+        """Whether ``options`` uses the REST spelling (a name only REST has); mixing the two is an error."""
+        if not isinstance(options, Mapping):
+            raise OptionsError(prefix.rstrip(".") or "formatOptions", f"must be an object, got {options!r}")
+        rest = [k for k in options if k in self.rest and k not in self.format]
+        ee = [k for k in options if k in self.format and k not in self.rest]
+        if rest and ee:
+            raise OptionsError(
+                prefix + rest[0], f"REST spelling mixed with ee.batch spelling ({ee[0]!r}); use one of the two"
+            )
+        return bool(rest)
+
+
 # attribute → (ee.batch formatOptions name, REST TfRecordImageExportOptions name)
-_SPELLINGS: dict[str, tuple[str, str]] = {
-    "patch_dimensions": ("patchDimensions", "tileDimensions"),
-    "kernel_size": ("kernelSize", "marginDimensions"),
-    "compressed": ("compressed", "compress"),
-    "max_file_size": ("maxFileSize", "maxSizeBytes"),
-    "default_value": ("defaultValue", "defaultValue"),
-    "tensor_depths": ("tensorDepths", "tensorDepths"),
-    "sequence_data": ("sequenceData", "sequenceData"),
-    "collapse_bands": ("collapseBands", "collapseBands"),
-    "masked_threshold": ("maskedThreshold", "maxMaskedRatio"),
-    "integer_encoding": ("integerEncoding", "integerEncoding"),
-}
-_FORMAT = {v[0]: k for k, v in _SPELLINGS.items()}
-_REST = {v[1]: k for k, v in _SPELLINGS.items()}
-_REST_ONLY = set(_REST) - set(_FORMAT)
-_FORMAT_ONLY = set(_FORMAT) - set(_REST)
+_SPELLINGS = Spellings(
+    {
+        "patch_dimensions": ("patchDimensions", "tileDimensions"),
+        "kernel_size": ("kernelSize", "marginDimensions"),
+        "compressed": ("compressed", "compress"),
+        "max_file_size": ("maxFileSize", "maxSizeBytes"),
+        "default_value": ("defaultValue", "defaultValue"),
+        "tensor_depths": ("tensorDepths", "tensorDepths"),
+        "sequence_data": ("sequenceData", "sequenceData"),
+        "collapse_bands": ("collapseBands", "collapseBands"),
+        "masked_threshold": ("maskedThreshold", "maxMaskedRatio"),
+        "integer_encoding": ("integerEncoding", "integerEncoding"),
+    }
+)
+_FORMAT = _SPELLINGS.format
+_REST = _SPELLINGS.rest
 
 
 def _reject_unknown(data: Mapping[str, Any], known: Mapping[str, Any], prefix: str) -> None:
@@ -163,7 +193,7 @@ class TFRecordOptions:
     integer_encoding: str = "float"
 
     def __post_init__(self) -> None:
-        names = {attr: spellings[0] for attr, spellings in _SPELLINGS.items()}
+        names = {attr: spellings[0] for attr, spellings in _SPELLINGS.table.items()}
         for f in fields(self):
             object.__setattr__(self, f.name, _validate(f.name, getattr(self, f.name), names[f.name]))
 
@@ -213,16 +243,9 @@ class TFRecordOptions:
     @classmethod
     def from_any(cls, options: Mapping[str, Any], *, prefix: str = "") -> TFRecordOptions:
         """From either spelling, told apart by its keys; mixing the two is an error."""
-        if not isinstance(options, Mapping):
-            raise OptionsError(prefix.rstrip(".") or "formatOptions", f"must be an object, got {options!r}")
-        rest = [k for k in options if k in _REST_ONLY]
-        ee = [k for k in options if k in _FORMAT_ONLY]
-        if rest and ee:
-            raise OptionsError(
-                prefix + rest[0],
-                f"REST spelling mixed with ee.batch spelling ({ee[0]!r}); use one of the two",
-            )
-        return cls.from_rest(options, prefix=prefix) if rest else cls.from_format_options(options, prefix=prefix)
+        if _SPELLINGS.is_rest(options, prefix):
+            return cls.from_rest(options, prefix=prefix)
+        return cls.from_format_options(options, prefix=prefix)
 
     def to_format_options(self) -> dict[str, Any]:
         """The ee.batch ``formatOptions`` spelling of these options."""
