@@ -433,7 +433,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     info = build_info()
     size = sum(Path(f).stat().st_size for f in result.files)
     rate = result.bytes_written / 1e6 / elapsed
-    _say(args, f"geotfrecord {info['version']} ({info['deflate']}, CRC32C {info['crc32c']})")
+    _say(args, f"geotfrecord {info['version']} (gzip: {info['gzip_engines'][0]}, CRC32C {info['crc32c']})")
     _say(args, f"source   {tif} (4 bands x 512 x 640 float32, {SAMPLE_CRS})")
     _say(args, f"exported {result.patches_written} of {result.total_patches} patches {patch}x{patch}, kernel {kernel}")
     _say(args, f"         {len(result.files)} file(s), {size / 1e6:.2f} MB gzip, {rate:.0f} MB/s; mixer {result.mixer}")
