@@ -29,6 +29,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The mixer Earth Engine wrote for a real export (EE-FACTS.md), byte for byte.
+EE_MIXER = """{
+  "projection": {
+    "crs": "EPSG:4326",
+    "affine": {
+      "doubleMatrix": [8.983152841195215E-4, 0.0, 13.599595086285436, 0.0, -8.983152841195215E-4, 45.40175277468474]
+    }
+  },
+  "patchDimensions": [256, 256],
+  "patchesPerRow": 5,
+  "totalPatches": 10
+}"""
+
 FLOAT = "float"
 INT64 = "int64"
 BYTES = "bytes"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import geotfrecord
-from ee_reference import Band, band_default, reference_export, shard_sizes
+from ee_reference import EE_MIXER, Band, band_default, reference_export, shard_sizes
 from geotfrecord import ArrayBand, export_image
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -728,18 +728,6 @@ def test_wide_images_cut_into_column_chunks_give_the_same_records(tmp_path, monk
 
 
 # ---------------------------------------------------------------------------------------------- the mixer
-
-EE_MIXER = """{
-  "projection": {
-    "crs": "EPSG:4326",
-    "affine": {
-      "doubleMatrix": [8.983152841195215E-4, 0.0, 13.599595086285436, 0.0, -8.983152841195215E-4, 45.40175277468474]
-    }
-  },
-  "patchDimensions": [256, 256],
-  "patchesPerRow": 5,
-  "totalPatches": 10
-}"""
 
 
 def _write_geotiff(path, data, *, crs, transform, nodata=None, descriptions=None):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import geotfrecord
+from ee_reference import EE_MIXER
 from geotfrecord import CorruptRecordError, Mixer, OptionsError, export_image, read_patches, upload_image
 
 rasterio = pytest.importorskip("rasterio")
@@ -23,19 +24,6 @@ RNG = np.random.default_rng(4)
 NORTH_UP = Affine(10.0, 0.0, 500000.0, 0.0, -10.0, 5000000.0)
 SOUTH_UP = Affine(10.0, 0.0, 500000.0, 0.0, 10.0, 4000000.0)  # positive yScale
 CRS = "EPSG:32633"
-
-# The mixer Earth Engine wrote for a real export (EE-FACTS.md), byte for byte.
-EE_MIXER = """{
-  "projection": {
-    "crs": "EPSG:4326",
-    "affine": {
-      "doubleMatrix": [8.983152841195215E-4, 0.0, 13.599595086285436, 0.0, -8.983152841195215E-4, 45.40175277468474]
-    }
-  },
-  "patchDimensions": [256, 256],
-  "patchesPerRow": 5,
-  "totalPatches": 10
-}"""
 
 
 # --------------------------------------------------------------------------------------------- helpers
